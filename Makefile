@@ -1,0 +1,89 @@
+# pit-auth: make | make test | make demo | make bench | make clean
+#
+# Core (libpit) and pitctl build with -Wall -Wextra -Werror; the nginx
+# module builds with nginx's own flags through the top-level `config`.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -fPIC -D_FORTIFY_SOURCE=2 -Icore
+LDLIBS_CORE = -lhiredis -ljansson -lcrypto
+
+BUILD    := build
+CORE_SRCS := $(sort $(wildcard core/*.c))
+CORE_HDRS := $(wildcard core/*.h)
+CORE_OBJS := $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_SRCS))
+PITCTL_SRCS := $(sort $(wildcard scripts/pitctl*.c))
+PITCTL_HDRS := $(wildcard scripts/pitctl*.h)
+MODULE_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
+PROVE_ARGS ?= -r tests/t
+
+.PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
+        clean
+
+all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpit.a: $(CORE_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pitctl: $(PITCTL_SRCS) $(PITCTL_HDRS) $(BUILD)/libpit.a
+	$(CC) $(CFLAGS) $(PIT_CFLAGS) -Iscripts -o $@ $(PITCTL_SRCS) \
+	    $(BUILD)/libpit.a $(LDLIBS_CORE)
+
+module: $(MODULE)
+
+$(MODULE): config $(CORE_SRCS) $(CORE_HDRS) $(MODULE_SRCS) \
+           scripts/build-module.sh
+	@mkdir -p $(BUILD)
+	bash scripts/build-module.sh
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libpit.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PIT_CFLAGS) -Wno-unused-parameter -o $@ $< \
+	    $(BUILD)/libpit.a $(LDLIBS_CORE) -lcmocka
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+unit-valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+	    echo "== valgrind $$t"; \
+	    valgrind -q --error-exitcode=99 --leak-check=full \
+	        --errors-for-leak-kinds=definite,indirect $$t >/dev/null; \
+	done; echo "valgrind: unit tests clean"
+
+prove: all
+	prove $(PROVE_ARGS)
+
+# One command on a fresh machine: install what is missing, build, test.
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-valgrind
+	$(MAKE) prove
+
+demo: deps
+	$(MAKE) all
+	bash scripts/demo.sh start
+
+demo-stop:
+	bash scripts/demo.sh stop
+
+bench: deps
+	$(MAKE) all
+	bash tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,46 @@
+/*
+ * pit-auth core: Redis key schema v1, shared by the nginx module and pitctl.
+ *
+ *   <prefix>tok:<hash>            token record (JSON); "previous" carries
+ *                                 PEXPIREAT = its deadline
+ *   <prefix>int:<iid>             integration record (JSON)
+ *   <prefix>name:<acct>:<folded>  iid; one name per account
+ *   <prefix>ints:<acct>           sorted set of iids, score = created_at
+ *   <prefix>accts                 set of accounts that have integrations
+ *   <prefix>used:<iid>            hash: token hash -> last use (ms)
+ *   <prefix>audit                 stream of admin events
+ *
+ * Each builder writes the key and a NUL into buf and returns PIT_OK, or
+ * PIT_ERR_TOO_LARGE when cap is too small (PIT_KEY_MAX always suffices).
+ */
+
+#ifndef PIT_SCHEMA_H
+#define PIT_SCHEMA_H
+
+#include <stddef.h>
+
+#include "pit_error.h"
+
+#define PIT_PREFIX_DEFAULT   "pit:"
+#define PIT_PREFIX_MAX       64
+#define PIT_KEY_MAX          1024
+#define PIT_AUDIT_MAXLEN     10000     /* XADD MAXLEN ~ */
+
+/* Returns PIT_OK if p is 1-64 printable ASCII bytes without blanks. */
+pit_err_t pit_prefix_validate(const char *p, size_t len);
+
+pit_err_t pit_key_token(char *buf, size_t cap, const char *prefix,
+    const char *hash_hex);
+pit_err_t pit_key_integration(char *buf, size_t cap, const char *prefix,
+    const char *iid);
+/* The name is case-folded (ASCII letters lowered) and used as is. */
+pit_err_t pit_key_name(char *buf, size_t cap, const char *prefix,
+    const char *acct, const char *name);
+pit_err_t pit_key_account_index(char *buf, size_t cap, const char *prefix,
+    const char *acct);
+pit_err_t pit_key_accounts(char *buf, size_t cap, const char *prefix);
+pit_err_t pit_key_used(char *buf, size_t cap, const char *prefix,
+    const char *iid);
+pit_err_t pit_key_audit(char *buf, size_t cap, const char *prefix);
+
+#endif /* PIT_SCHEMA_H */

@@ -1,0 +1,107 @@
+/*
+ * pit-auth core: token format, Authorization parsing, hashing, hints.
+ *
+ * A token is "pit-" followed by 32 lowercase hex digits in UUID shape
+ * (8-4-4-4-12), 40 characters, all 128 bits from RAND_bytes().  Redis only
+ * ever sees hex(SHA-256(token)), or hex(HMAC-SHA256(key, token)) when a hash
+ * key is configured.  Logs only ever see the hint.
+ */
+
+#ifndef PIT_TOKEN_H
+#define PIT_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pit_error.h"
+
+#define PIT_TOKEN_PREFIX       "pit-"
+#define PIT_TOKEN_LEN          40      /* "pit-" + 36 */
+#define PIT_HASH_LEN           32      /* raw SHA-256 */
+#define PIT_HASH_HEX_LEN       64
+#define PIT_HINT_LEN           36      /* "pit-6490****-****-****-****e762" */
+#define PIT_ID_LEN             20      /* integration id, alphanumerics */
+#define PIT_HASH_KEY_MIN       16      /* bytes of a hash key file */
+#define PIT_HASH_KEY_MAX       256
+
+/*
+ * Writes a fresh token and a terminating NUL into out (PIT_TOKEN_LEN + 1
+ * bytes).  Returns PIT_OK or PIT_ERR_RANDOM.
+ */
+pit_err_t pit_token_generate(char *out);
+
+/*
+ * Returns PIT_OK if s[0..len) is exactly a well-formed token, else
+ * PIT_ERR_TOKEN_MALFORMED.  Uppercase hex is malformed: tokens are issued
+ * lowercase and compared as bytes.
+ */
+pit_err_t pit_token_validate(const char *s, size_t len);
+
+/*
+ * Extracts the token from an Authorization header value.  Accepted:
+ * "Bearer <token>" (scheme case-insensitive, one or more spaces) and the
+ * bare token.  On PIT_OK *token points into value and *token_len is
+ * PIT_TOKEN_LEN.  Errors:
+ *   PIT_ERR_AUTH_EMPTY       value empty or only blanks, or scheme alone
+ *   PIT_ERR_AUTH_SCHEME      another scheme ("Basic abc", "Digest ...")
+ *   PIT_ERR_TOKEN_MALFORMED  a Bearer credential or bare value that is not
+ *                            a token (wrong length, bad characters, NUL,
+ *                            non-ASCII, trailing garbage)
+ */
+pit_err_t pit_token_from_authorization(const char *value, size_t len,
+    const char **token, size_t *token_len);
+
+/*
+ * Hashes a token into out (PIT_HASH_LEN bytes): SHA-256 when key is NULL
+ * or key_len is 0, else HMAC-SHA256(key, token).  Returns PIT_OK or
+ * PIT_ERR_CRYPTO.
+ */
+pit_err_t pit_token_hash(const char *token, size_t len,
+    const unsigned char *key, size_t key_len, unsigned char *out);
+
+/*
+ * As pit_token_hash(), writing 64 lowercase hex digits and a NUL into
+ * hex (PIT_HASH_HEX_LEN + 1 bytes).
+ */
+pit_err_t pit_token_hash_hex(const char *token, size_t len,
+    const unsigned char *key, size_t key_len, char *hex);
+
+/*
+ * Writes the masked display form of a token ("pit-6490****-****-****-
+ * ****e762": first and last four hex digits) and a NUL into out
+ * (PIT_HINT_LEN + 1 bytes).  A malformed input yields "pit-????" padded
+ * the same way, never any of its bytes.
+ */
+void pit_token_hint(const char *token, size_t len, char *out);
+
+/* Writes 2 * n lowercase hex digits (no NUL) for in[0..n) into out. */
+void pit_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/*
+ * Decodes 2 * n hex digits (either case) into out[0..n).  Returns PIT_OK or
+ * PIT_ERR_ARG on a non-hex digit.
+ */
+pit_err_t pit_hex_decode(const char *hex, size_t n, unsigned char *out);
+
+/* Returns 1 if a and b are equal, in time independent of their contents. */
+int pit_ct_equal(const void *a, const void *b, size_t n);
+
+/*
+ * Writes a fresh integration id (PIT_ID_LEN characters of [A-Za-z0-9],
+ * unbiased) and a NUL into out.  Returns PIT_OK or PIT_ERR_RANDOM.
+ */
+pit_err_t pit_id_generate(char *out);
+
+/* Returns PIT_OK if s[0..len) is an integration id, else PIT_ERR_FIELD. */
+pit_err_t pit_id_validate(const char *s, size_t len);
+
+/*
+ * Reads a hash key file: its bytes, less one trailing "\n" or "\r\n".
+ * Between PIT_HASH_KEY_MIN and PIT_HASH_KEY_MAX bytes, else
+ * PIT_ERR_HASH_KEY; unreadable: PIT_ERR_IO.  key must hold
+ * PIT_HASH_KEY_MAX bytes.
+ */
+pit_err_t pit_hash_key_load(const char *path, unsigned char *key,
+    size_t *key_len);
+
+#endif /* PIT_TOKEN_H */

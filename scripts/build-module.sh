@@ -1,0 +1,47 @@
+#!/bin/bash
+# Builds build/ngx_http_pit_auth_module.so against an nginx source tree:
+# Debian's nginx-dev (/usr/share/nginx/src, configured with Debian's own
+# conf_flags, as Debian builds its libnginx-mod-* packages) or any tree
+# given as NGINX_SRC.  The source tree is never written to: configure runs
+# in build/nginx-src, a tree of symlinks.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+src=${NGINX_SRC:-/usr/share/nginx/src}
+out="$repo/build"
+work="$out/nginx-src"
+
+if [ ! -x "$src/configure" ] && [ ! -x "$src/auto/configure" ]; then
+    echo "build-module: no nginx source tree at $src" \
+         "(install nginx-dev or set NGINX_SRC)" >&2
+    exit 1
+fi
+
+flags=()
+if [ -f "$src/conf_flags" ]; then
+    # shellcheck disable=SC1091
+    . "$src/conf_flags"
+    flags=("${NGX_CONF_FLAGS[@]}")
+else
+    flags=(--with-compat --with-http_auth_request_module --with-http_v2_module
+           --with-debug)
+fi
+
+stamp="$work/.configured"
+want="$src ${flags[*]}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    rm -rf "$work"
+    mkdir -p "$work"
+    # A release tarball has ./configure; a source checkout has auto/configure.
+    for f in auto src configure conf docs html man; do
+        [ -e "$src/$f" ] && ln -s "$src/$f" "$work/$f"
+    done
+    [ -e "$work/configure" ] || ln -s auto/configure "$work/configure"
+    (cd "$work" && ./configure "${flags[@]}" \
+        --add-dynamic-module="$repo" --builddir=objs) > "$out/configure.log" 2>&1 \
+        || { tail -30 "$out/configure.log" >&2; exit 1; }
+    echo "$want" > "$stamp"
+fi
+
+make -s -C "$work" -f objs/Makefile modules
+cp "$work/objs/ngx_http_pit_auth_module.so" "$out/ngx_http_pit_auth_module.so"

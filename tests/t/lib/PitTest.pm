@@ -1,0 +1,382 @@
+package PitTest;
+
+# A small core-Perl harness in the style of nginx-tests: every test gets a
+# temporary directory, a real redis-server (and, for module tests, a real
+# nginx loading the built module) on loopback ports chosen at run time, and
+# stops them when the test ends, however it ends.
+
+use strict;
+use warnings;
+
+use Exporter qw(import);
+use File::Temp qw(tempdir);
+use File::Spec;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use Cwd qw(abs_path);
+use FindBin;
+
+our @EXPORT_OK = qw(top free_port run_cmd slurp);
+
+sub top {
+    my $dir = abs_path($FindBin::Bin);
+    while ($dir ne '/' && !-f "$dir/Makefile") {
+        $dir = abs_path("$dir/..");
+    }
+    return $dir;
+}
+
+sub slurp {
+    my ($file) = @_;
+    open my $fh, '<', $file or return '';
+    local $/;
+    my $s = <$fh>;
+    return $s // '';
+}
+
+# A port nobody listens on now.  The kernel picks it; a race with another
+# process binding it in between is possible but harmless in practice.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+        or die "free_port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+# Runs a command with optional stdin; returns (exit code, stdout, stderr).
+sub run_cmd {
+    my ($argv, %o) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my ($in, $out, $err) = map { "$dir/$_" } qw(in out err);
+    open my $fh, '>', $in or die; print $fh ($o{stdin} // ''); close $fh;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', $in; open STDOUT, '>', $out; open STDERR, '>', $err;
+        %ENV = (%ENV, %{ $o{env} // {} });
+        { exec @$argv; }
+        POSIX::_exit(127);
+    }
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    return ($rc, slurp($out), slurp($err));
+}
+
+sub wait_port {
+    my ($port, $secs) = @_;
+    my $end = time + ($secs // 5);
+    while (time < $end) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        return 1 if $s;
+        sleep 0.02;
+    }
+    return 0;
+}
+
+###########################################################################
+# Redis
+
+package PitTest::Redis;
+
+use File::Temp qw(tempdir);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless { dir => $o{dir} // File::Temp::tempdir(CLEANUP => 1),
+                       port => $o{port} // PitTest::free_port(),
+                       extra => $o{extra} // [] }, $class;
+    $self->start;
+    return $self;
+}
+
+sub port { $_[0]{port} }
+sub url  { "redis://127.0.0.1:$_[0]{port}" }
+
+sub start {
+    my ($self) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', "$self->{dir}/redis.out";
+        open STDERR, '>&', \*STDOUT;
+        { exec 'redis-server', '--port', $self->{port}, '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no', '--dir', $self->{dir},
+            '--daemonize', 'no', '--logfile', '', @{ $self->{extra} }; }
+        POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    PitTest::wait_port($self->{port}, 10)
+        or die "redis-server did not start: "
+               . PitTest::slurp("$self->{dir}/redis.out");
+    my $end = time + 5;
+    until (($self->cmd('PING') // '') eq 'PONG') {
+        die "redis-server not answering" if time > $end;
+        sleep 0.02;
+    }
+}
+
+sub pid { $_[0]{pid} }
+
+sub stop {
+    my ($self, $sig) = @_;
+    return unless $self->{pid};
+    kill 'CONT', $self->{pid};
+    kill $sig // 'TERM', $self->{pid};
+    waitpid $self->{pid}, 0;
+    delete $self->{pid};
+}
+
+sub restart { my ($self) = @_; $self->stop; $self->start; }
+
+# Runs one command through redis-cli; returns its output without the
+# trailing newline (a list in list context).
+sub cmd {
+    my ($self, @args) = @_;
+    my ($rc, $out) = PitTest::run_cmd(['redis-cli', '-p', $self->{port},
+                                       '--no-raw', @args]);
+    $out = '' unless defined $out;
+    my @lines = map { s/^\d+\) //r } split /\n/, $out;
+    @lines = map { s/^"(.*)"$/$1/sr } @lines;
+    return wantarray ? @lines : $lines[0];
+}
+
+# Raw output of redis-cli --raw (values exactly as stored).
+sub raw {
+    my ($self, @args) = @_;
+    my ($rc, $out) = PitTest::run_cmd(['redis-cli', '-p', $self->{port},
+                                       '--raw', @args]);
+    chomp $out;
+    return $out;
+}
+
+sub keys_matching {
+    my ($self, $pat) = @_;
+    return grep { length } $self->raw_list('KEYS', $pat // '*');
+}
+
+sub raw_list {
+    my ($self, @args) = @_;
+    my $out = $self->raw(@args);
+    return split /\n/, $out;
+}
+
+sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == ($_[0]{owner} //= $$) }
+
+###########################################################################
+# nginx
+
+package PitTest::Nginx;
+
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+
+# new(conf => "http-level text with %%PORT%%", workers => 1,
+#     main => "extra main-context lines")
+sub new {
+    my ($class, %o) = @_;
+    my $top = PitTest::top();
+    my $self = bless { dir => File::Temp::tempdir(CLEANUP => 1),
+                       port => $o{port} // PitTest::free_port(),
+                       %o }, $class;
+    mkdir "$self->{dir}/logs";
+    mkdir "$self->{dir}/html";
+    my $module = $o{module} // "$top/build/ngx_http_pit_auth_module.so";
+    my $http = $o{http} // '';
+    $http =~ s/%%PORT%%/$self->{port}/g;
+    $http =~ s/%%DIR%%/$self->{dir}/g;
+    my $workers = $o{workers} // 1;
+    my $main = $o{main} // '';
+    open my $fh, '>', "$self->{dir}/nginx.conf" or die;
+    print $fh <<"END";
+load_module $module;
+daemon off;
+master_process on;
+worker_processes $workers;
+error_log $self->{dir}/logs/error.log ${\($o{log_level} // 'info')};
+pid $self->{dir}/nginx.pid;
+$main
+events { worker_connections 4096; }
+http {
+    access_log $self->{dir}/logs/access.log;
+    client_body_temp_path $self->{dir}/body;
+    proxy_temp_path $self->{dir}/proxy;
+    fastcgi_temp_path $self->{dir}/fastcgi;
+    uwsgi_temp_path $self->{dir}/uwsgi;
+    scgi_temp_path $self->{dir}/scgi;
+$http
+}
+END
+    close $fh;
+    $self->start unless $o{no_start};
+    return $self;
+}
+
+sub dir  { $_[0]{dir} }
+sub port { $_[0]{port} }
+sub conf { "$_[0]{dir}/nginx.conf" }
+sub error_log { PitTest::slurp("$_[0]{dir}/logs/error.log") }
+
+sub test_conf {
+    my ($self) = @_;
+    return PitTest::run_cmd(['/usr/sbin/nginx', '-t', '-p', $self->{dir},
+                             '-c', $self->conf]);
+}
+
+sub start {
+    my ($self) = @_;
+    my $pid = fork // die;
+    if ($pid == 0) {
+        open STDOUT, '>>', "$self->{dir}/logs/stderr";
+        open STDERR, '>&', \*STDOUT;
+        { exec '/usr/sbin/nginx', '-p', $self->{dir}, '-c', $self->conf; }
+        POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    PitTest::wait_port($self->{port}, 10)
+        or die "nginx did not start:\n" . $self->error_log
+               . PitTest::slurp("$self->{dir}/logs/stderr");
+}
+
+sub reload {
+    my ($self) = @_;
+    kill 'HUP', $self->{pid};
+}
+
+sub worker_pids {
+    my ($self) = @_;
+    my @kids;
+    for my $d (glob '/proc/[0-9]*') {
+        my $stat = PitTest::slurp("$d/stat");
+        my ($pid, $ppid) = $stat =~ /^(\d+) \(.*?\) \S (\d+)/ or next;
+        push @kids, $pid if $ppid == $self->{pid};
+    }
+    return sort { $a <=> $b } @kids;
+}
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'QUIT', $self->{pid};
+    my $end = time + 5;
+    while (time < $end) {
+        last if waitpid($self->{pid}, POSIX::WNOHANG()) > 0;
+        sleep 0.02;
+    }
+    if (kill 0, $self->{pid}) {
+        kill 'KILL', $self->{pid};
+        waitpid $self->{pid}, 0;
+    }
+    delete $self->{pid};
+}
+
+# Lines of error.log at [alert], [crit] or [emerg], and sanitizer reports.
+sub bad_log_lines {
+    my ($self) = @_;
+    my $log = $self->error_log . PitTest::slurp("$self->{dir}/logs/stderr");
+    return grep { /\[(alert|crit|emerg)\]|AddressSanitizer|runtime error:/ }
+           split /\n/, $log;
+}
+
+sub DESTROY { $_[0]->stop if $_[0]{pid} }
+
+###########################################################################
+# HTTP
+
+package PitTest::HTTP;
+
+use IO::Socket::INET;
+
+# request(port, "GET /path", headers => [Name => value, ...], body => ...)
+# Returns a hash: status, headers (lower-cased name => [values]), body,
+# raw.  Headers are given as a list so duplicates and odd bytes are
+# possible.
+sub request {
+    my ($port, $line, %o) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp', Timeout => $o{timeout} // 10)
+        or return { status => 0, error => "$!" };
+    my @h = @{ $o{headers} // [] };
+    my $req = "$line HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+    while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n"; }
+    my $body = $o{body} // '';
+    $req .= "Content-Length: " . length($body) . "\r\n" if length $body;
+    $req .= "\r\n$body";
+    $s->print($req);
+    local $/;
+    my $raw = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($o{timeout} // 10);
+        while (1) {
+            my $n = sysread $s, my $buf, 65536;
+            last unless $n;
+            $raw .= $buf;
+        }
+        alarm 0;
+    };
+    alarm 0;
+    return parse_response($raw);
+}
+
+sub parse_response {
+    my ($raw) = @_;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    $head //= '';
+    my @lines = split /\r\n/, $head;
+    my $st = shift @lines // '';
+    my ($status) = $st =~ m{^HTTP/\d\.\d (\d+)};
+    my %h;
+    for (@lines) {
+        my ($k, $v) = /^([^:]+):\s*(.*)$/ or next;
+        push @{ $h{lc $k} }, $v;
+    }
+    $body //= '';
+    if (($h{'transfer-encoding'}[0] // '') =~ /chunked/i) {
+        my $out = '';
+        while ($body =~ s/^([0-9a-fA-F]+)\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $out .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $out;
+    }
+    return { status => $status // 0, headers => \%h, body => $body,
+             raw => $raw };
+}
+
+sub header { my ($r, $name) = @_; return $r->{headers}{lc $name}[0]; }
+
+###########################################################################
+# pitctl
+
+package PitTest::Pitctl;
+
+# pitctl($redis, @args) -> (rc, stdout, stderr)
+sub run {
+    my ($redis, @args) = @_;
+    my %o = ref $args[-1] eq 'HASH' ? %{ pop @args } : ();
+    my $bin = PitTest::top() . '/build/pitctl';
+    my @url = $redis ? ('--redis', ref $redis ? $redis->url : $redis) : ();
+    return PitTest::run_cmd([$bin, @url, @args], %o);
+}
+
+# Creates an integration; returns (id, token).
+sub create {
+    my ($redis, %o) = @_;
+    my @args = ('--json', 'create', '--name', $o{name} // "app-$$-" . rand(),
+                '--account', $o{account} // 'acct1');
+    push @args, '--scope', $_ for @{ $o{scopes} // ['contacts.readonly'] };
+    push @args, @{ $o{extra} // [] };
+    my ($rc, $out, $err) = run($redis, @args);
+    die "pitctl create failed ($rc): $err" if $rc;
+    my ($id) = $out =~ /"id"\s*:\s*"([^"]+)"/;
+    my ($tok) = $out =~ /"token"\s*:\s*"([^"]+)"/;
+    return ($id, $tok);
+}
+
+1;
