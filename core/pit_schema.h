@@ -6,7 +6,6 @@
  *   <prefix>int:<iid>             integration record (JSON)
  *   <prefix>name:<acct>:<folded>  iid; one name per account
  *   <prefix>ints:<acct>           sorted set of iids, score = created_at
- *   <prefix>accts                 set of accounts that have integrations
  *   <prefix>used:<iid>            hash: token hash -> last use (ms)
  *   <prefix>audit                 stream of admin events
  *
@@ -38,6 +37,7 @@ pit_err_t pit_key_name(char *buf, size_t cap, const char *prefix,
     const char *acct, const char *name);
 pit_err_t pit_key_account_index(char *buf, size_t cap, const char *prefix,
     const char *acct);
+/* Reserved (schema v1 lists accounts by SCAN of <prefix>ints:*). */
 pit_err_t pit_key_accounts(char *buf, size_t cap, const char *prefix);
 pit_err_t pit_key_used(char *buf, size_t cap, const char *prefix,
     const char *iid);

@@ -1,0 +1,1476 @@
+/*
+ * pitctl: the admin's tool for pit-auth integrations, built on libpit.
+ *
+ *   pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json] COMMAND ...
+ *
+ * Exit codes: 0 ok, 1 usage or invalid input, 2 not found, 3 conflict,
+ * 4 Redis unreachable or failed.  Errors go to stderr as "pitctl: ...".
+ * Tokens are printed once, by create and rotate, and never logged.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "pit_catalog.h"
+#include "pit_config.h"
+#include "pit_record.h"
+#include "pit_rotation.h"
+#include "pit_schema.h"
+#include "pit_scope.h"
+#include "pit_store.h"
+#include "pit_token.h"
+
+#define EXIT_USAGE      1
+#define EXIT_NOT_FOUND  2
+#define EXIT_CONFLICT   3
+#define EXIT_REDIS      4
+
+#define PITCTL_TIMEOUT_MS  5000
+
+typedef struct {
+    const char     *redis_url;
+    const char     *prefix;
+    const char     *hash_key_file;
+    int             json;
+    int64_t         now;
+    pit_store_t    *st;
+    int             argc;             /* the command's own arguments */
+    char          **argv;
+} pitctl_t;
+
+typedef struct {
+    const char     *name;
+    int           (*run)(pitctl_t *p);
+    const char     *usage;
+} pitctl_command_t;
+
+
+static const char  *usage_text =
+"usage: pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json] "
+"COMMAND ...\n"
+"  create --name N [--description D] --scope S [--scope S]... --account ID\n"
+"         [--account-type location|company] [--created-by WHO]\n"
+"         [--allow-unknown-scope]\n"
+"  list [--account ID]\n"
+"  show ID\n"
+"  edit ID [--name N] [--description D] [--scope S]... "
+"[--allow-unknown-scope]\n"
+"  rotate ID --later [--overlap DURATION]\n"
+"  rotate ID --now\n"
+"  cancel-rotation ID\n"
+"  expire-now ID\n"
+"  delete ID\n"
+"  audit [ID] [--limit N]\n"
+"  scopes\n"
+"  check TOKEN|-\n"
+"URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N]\n"
+"     (default $PIT_REDIS_URL, else redis://127.0.0.1:6379)\n"
+"DURATION: 7d, 36h, 90m, 45s.  Hash key: --hash-key or "
+"$PIT_HASH_KEY_FILE.\n"
+"Exit: 0 ok, 1 usage/invalid, 2 not found, 3 conflict, 4 Redis failed.\n";
+
+
+/* ------------------------------------------------------------------------
+ * Errors and exit codes
+ * --------------------------------------------------------------------- */
+
+static int
+fail(int code, const char *fmt, ...)
+{
+    va_list  ap;
+
+    fputs("pitctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+
+    return code;
+}
+
+
+/* Returns the exit code for a core error. */
+static int
+exit_code_of(pit_err_t rc)
+{
+    switch (rc) {
+    case PIT_OK:
+        return 0;
+    case PIT_ERR_NOT_FOUND:
+        return EXIT_NOT_FOUND;
+    case PIT_ERR_CONFLICT:
+    case PIT_ERR_STATE:
+        return EXIT_CONFLICT;
+    case PIT_ERR_REDIS:
+    case PIT_ERR_BUSY:
+    case PIT_ERR_CORRUPT:
+    case PIT_ERR_NOMEM:
+    case PIT_ERR_RANDOM:
+    case PIT_ERR_CRYPTO:
+        return EXIT_REDIS;
+    default:
+        return EXIT_USAGE;
+    }
+}
+
+
+/* Reports a store failure with what it means for the admin. */
+static int
+fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
+{
+    const char  *detail;
+
+    detail = pit_store_error(p->st);
+
+    switch (rc) {
+    case PIT_ERR_NOT_FOUND:
+        return fail(EXIT_NOT_FOUND, "no integration %s", id ? id : "");
+    case PIT_ERR_CONFLICT:
+        return fail(EXIT_CONFLICT, "%s: an integration of this account "
+                    "already has that name", what);
+    case PIT_ERR_STATE:
+        return fail(EXIT_CONFLICT, "%s: %s", what,
+                    strcmp(what, "rotate") == 0
+                    ? "a rotation is already in progress "
+                      "(cancel-rotation or expire-now first)"
+                    : "no rotation in progress");
+    case PIT_ERR_REDIS:
+        return fail(EXIT_REDIS, "%s: Redis failed: %s", what,
+                    detail[0] ? detail : "unknown error");
+    case PIT_ERR_BUSY:
+        return fail(EXIT_REDIS, "%s: too many concurrent changes, "
+                    "nothing was changed; try again", what);
+    case PIT_ERR_CORRUPT:
+        return fail(EXIT_REDIS, "%s: Redis holds a record that does not "
+                    "decode%s%s", what, detail[0] ? ": " : "", detail);
+    default:
+        return fail(exit_code_of(rc), "%s: %s", what, pit_strerror(rc));
+    }
+}
+
+
+/* ------------------------------------------------------------------------
+ * Argument parsing
+ * --------------------------------------------------------------------- */
+
+/*
+ * If argv[*i] is option name (as "--name V" or "--name=V"), stores its
+ * value in *val, advances *i and returns 1; returns 0 if it is another
+ * argument, -1 if the value is missing.
+ */
+static int
+opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    size_t  n;
+
+    n = strlen(name);
+
+    if (strncmp(argv[*i], name, n) != 0) {
+        return 0;
+    }
+
+    if (argv[*i][n] == '=') {
+        *val = argv[*i] + n + 1;
+        return 1;
+    }
+
+    if (argv[*i][n] != '\0') {
+        return 0;
+    }
+
+    if (*i + 1 >= argc) {
+        return -1;
+    }
+
+    *i += 1;
+    *val = argv[*i];
+    return 1;
+}
+
+
+/* Adds the scopes of one --scope value (a name, or a list); checks them
+ * against the catalogue unless unknown scopes are allowed. */
+static int
+add_scopes(pit_scope_set_t *set, const char *val)
+{
+    pit_scope_set_t  more;
+    pit_err_t        rc;
+    size_t           i;
+
+    rc = pit_scope_set_parse(&more, val, strlen(val));
+    if (rc != PIT_OK) {
+        return fail(EXIT_USAGE, "invalid scope \"%s\": %s", val,
+                    pit_strerror(rc));
+    }
+
+    for (i = 0; i < more.n; i++) {
+        rc = pit_scope_set_add(set, more.names[i], strlen(more.names[i]));
+        if (rc != PIT_OK) {
+            return fail(EXIT_USAGE, "scope %s: %s (at most %d scopes)",
+                        more.names[i], pit_strerror(rc), PIT_SCOPES_MAX);
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+check_catalogue(const pit_scope_set_t *set)
+{
+    size_t  i;
+
+    for (i = 0; i < set->n; i++) {
+        if (pit_catalog_find(set->names[i], strlen(set->names[i])) == NULL) {
+            return fail(EXIT_USAGE, "unknown scope \"%s\" (see 'pitctl "
+                        "scopes', or pass --allow-unknown-scope)",
+                        set->names[i]);
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+usage_error(const pitctl_command_t *cmd, const char *fmt, const char *arg)
+{
+    fputs("pitctl: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nusage: pitctl %s\n", cmd->usage);
+
+    return EXIT_USAGE;
+}
+
+
+/* ------------------------------------------------------------------------
+ * Output helpers
+ * --------------------------------------------------------------------- */
+
+/* Writes "Jul 10 2024, 04:59 PM" (UTC) or "-" for 0. */
+static void
+format_time(int64_t ms, char *buf, size_t cap)
+{
+    time_t     t;
+    struct tm  tm;
+
+    if (ms <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+
+    t = (time_t) (ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%b %d %Y, %I:%M %p", &tm);
+}
+
+
+/* Prints a JSON value on stdout and frees it. */
+static int
+print_json(json_t *v)
+{
+    char  *s;
+
+    if (v == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    json_decref(v);
+
+    if (s == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    puts(s);
+    free(s);
+    return 0;
+}
+
+
+static json_t *
+json_time_or_null(int64_t ms)
+{
+    return ms > 0 ? json_integer(ms) : json_null();
+}
+
+
+static json_t *
+json_scopes(const pit_scope_set_t *set)
+{
+    json_t  *a;
+    size_t   i;
+
+    a = json_array();
+    for (i = 0; a != NULL && i < set->n; i++) {
+        json_array_append_new(a, json_string(set->names[i]));
+    }
+
+    return a;
+}
+
+
+/* Returns the integration as pitctl's JSON object (see README). */
+static json_t *
+json_integration(const pitctl_t *p, const pit_integration_t *in,
+    const int64_t *used)
+{
+    json_t   *o, *toks, *t, *rot;
+    int64_t   last;
+    size_t    i;
+
+    o = json_object();
+    toks = json_array();
+    if (o == NULL || toks == NULL) {
+        json_decref(o);
+        json_decref(toks);
+        return NULL;
+    }
+
+    last = 0;
+    for (i = 0; i < in->ntokens; i++) {
+        t = json_object();
+        json_object_set_new(t, "hint", json_string(in->tokens[i].hint));
+        json_object_set_new(t, "role",
+                            json_string(pit_role_name(in->tokens[i].role)));
+        json_object_set_new(t, "created_at",
+                            json_integer(in->tokens[i].created_at_ms));
+        json_object_set_new(t, "until",
+                            json_time_or_null(in->tokens[i].until_ms));
+        json_object_set_new(t, "last_used", json_time_or_null(used[i]));
+        json_array_append_new(toks, t);
+
+        if (used[i] > last) {
+            last = used[i];
+        }
+    }
+
+    rot = json_null();
+    if (in->rotating) {
+        rot = json_object();
+        json_object_set_new(rot, "started_at",
+                            json_integer(in->rotation_started_ms));
+        json_object_set_new(rot, "deadline",
+                            json_integer(in->rotation_deadline_ms));
+    }
+
+    json_object_set_new(o, "id", json_string(in->id));
+    json_object_set_new(o, "name", json_string(in->name));
+    json_object_set_new(o, "description", json_string(in->description));
+    json_object_set_new(o, "account", json_string(in->account));
+    json_object_set_new(o, "account_type",
+                        json_string(pit_acct_type_name(in->acct_type)));
+    json_object_set_new(o, "scopes", json_scopes(&in->scopes));
+    json_object_set_new(o, "created_at", json_integer(in->created_at_ms));
+    json_object_set_new(o, "updated_at", json_integer(in->updated_at_ms));
+    json_object_set_new(o, "created_by", json_string(in->created_by));
+    json_object_set_new(o, "state",
+                        json_string(pit_state_name(
+                            pit_rotation_state(in, p->now))));
+    json_object_set_new(o, "rotation", rot);
+    json_object_set_new(o, "rotation_due",
+                        json_boolean(pit_rotation_due(in, p->now)));
+    json_object_set_new(o, "last_used", json_time_or_null(last));
+    json_object_set_new(o, "tokens", toks);
+
+    return o;
+}
+
+
+/* Writes the rotation column: "rotating: old token expires in ...",
+ * "rotation due" or "-". */
+static void
+format_rotation(const pitctl_t *p, const pit_integration_t *in, char *buf,
+    size_t cap)
+{
+    char  left[64];
+
+    if (in->rotating) {
+        pit_duration_format(in->rotation_deadline_ms - p->now, left,
+                            sizeof(left));
+        snprintf(buf, cap, "rotating: old token expires in %s", left);
+
+    } else if (pit_rotation_due(in, p->now)) {
+        snprintf(buf, cap, "rotation due");
+
+    } else {
+        snprintf(buf, cap, "-");
+    }
+}
+
+
+/* Copies at most max characters of UTF-8 s into buf, marking a cut. */
+static void
+clip(const char *s, size_t max, char *buf, size_t cap)
+{
+    size_t  chars, i;
+
+    chars = 0;
+    for (i = 0; s[i] != '\0' && i + 4 < cap; i++) {
+        if (((unsigned char) s[i] & 0xc0) != 0x80) {
+            if (chars == max) {
+                break;
+            }
+            chars++;
+        }
+        buf[i] = s[i];
+    }
+
+    buf[i] = '\0';
+
+    if (s[i] != '\0' && i >= 3) {
+        /* replace the tail with "..." on a character boundary */
+        i -= 3;
+        while (i > 0 && ((unsigned char) buf[i] & 0xc0) == 0x80) {
+            i--;
+        }
+        strcpy(buf + i, "...");
+    }
+}
+
+
+/* ------------------------------------------------------------------------
+ * Commands
+ * --------------------------------------------------------------------- */
+
+static int
+open_store(pitctl_t *p)
+{
+    pit_redis_url_t  url;
+    unsigned char    key[PIT_HASH_KEY_MAX];
+    size_t           key_len;
+    pit_err_t        rc;
+
+    rc = pit_redis_url_parse(p->redis_url, strlen(p->redis_url), &url);
+    if (rc != PIT_OK) {
+        return fail(EXIT_USAGE, "invalid Redis URL (expected "
+                    "redis://[user:password@]host:port[/db] or "
+                    "unix:///path[?db=N])");
+    }
+
+    if (pit_prefix_validate(p->prefix, strlen(p->prefix)) != PIT_OK) {
+        return fail(EXIT_USAGE, "invalid key prefix \"%s\"", p->prefix);
+    }
+
+    key_len = 0;
+    if (p->hash_key_file != NULL && p->hash_key_file[0] != '\0') {
+        rc = pit_hash_key_load(p->hash_key_file, key, &key_len);
+        if (rc != PIT_OK) {
+            return fail(EXIT_USAGE, "hash key %s: %s", p->hash_key_file,
+                        pit_strerror(rc));
+        }
+    }
+
+    rc = pit_store_open(&p->st, &url, p->prefix, PITCTL_TIMEOUT_MS);
+    if (rc != PIT_OK) {
+        fail(EXIT_REDIS, "Redis unreachable: %s", pit_store_error(p->st));
+        pit_store_close(p->st);
+        p->st = NULL;
+        memset(key, 0, sizeof(key));
+        return EXIT_REDIS;
+    }
+
+    pit_store_set_hash_key(p->st, key_len ? key : NULL, key_len);
+    memset(key, 0, sizeof(key));
+
+    return 0;
+}
+
+
+/* Prints an integration after a change, with the new token if any. */
+static int
+print_integration(pitctl_t *p, const pit_integration_t *in, const char *token,
+    const char *headline)
+{
+    int64_t   used[PIT_TOKENS_MAX] = { 0 };
+    json_t   *o;
+    char      scopes[PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1];
+
+    if (p->json) {
+        o = json_integration(p, in, used);
+        if (o != NULL && token != NULL) {
+            json_object_set_new(o, "token", json_string(token));
+        }
+        return print_json(o);
+    }
+
+    pit_scope_set_format(&in->scopes, scopes, sizeof(scopes), NULL);
+
+    printf("%s \"%s\" (id %s, account %s)\n", headline, in->name, in->id,
+           in->account);
+    printf("Scopes: %s\n", scopes[0] ? scopes : "-");
+
+    if (token != NULL) {
+        printf("Copy this token now: it will not be shown again.\n%s\n",
+               token);
+    }
+
+    return 0;
+}
+
+
+static int
+cmd_create(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "create", NULL,
+        "create --name N [--description D] --scope S [--scope S]... "
+        "--account ID [--account-type location|company] [--created-by WHO] "
+        "[--allow-unknown-scope]" };
+    pit_integration_t  *in;
+    const char         *val, *name, *desc, *acct, *type, *who;
+    char                token[PIT_TOKEN_LEN + 1];
+    int                 i, r, allow_unknown, code;
+    pit_err_t           rc;
+
+    in = calloc(1, sizeof(pit_integration_t));
+    if (in == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    name = desc = acct = type = who = NULL;
+    allow_unknown = 0;
+    pit_scope_set_init(&in->scopes);
+    code = 0;
+
+    for (i = 0; i < p->argc && code == 0; i++) {
+        if ((r = opt_value(p->argc, p->argv, &i, "--name", &name))
+            || (r = opt_value(p->argc, p->argv, &i, "--description", &desc))
+            || (r = opt_value(p->argc, p->argv, &i, "--account", &acct))
+            || (r = opt_value(p->argc, p->argv, &i, "--account-type", &type))
+            || (r = opt_value(p->argc, p->argv, &i, "--created-by", &who)))
+        {
+            if (r < 0) {
+                code = usage_error(&me, "%s needs a value", p->argv[i]);
+            }
+            continue;
+        }
+
+        r = opt_value(p->argc, p->argv, &i, "--scope", &val);
+        if (r > 0) {
+            code = add_scopes(&in->scopes, val);
+            continue;
+        }
+
+        if (strcmp(p->argv[i], "--allow-unknown-scope") == 0) {
+            allow_unknown = 1;
+            continue;
+        }
+
+        code = usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+    }
+
+    if (code == 0 && (name == NULL || acct == NULL || in->scopes.n == 0)) {
+        code = usage_error(&me, "%s", "--name, --account and at least one "
+                           "--scope are required");
+    }
+
+    if (code == 0 && !allow_unknown) {
+        code = check_catalogue(&in->scopes);
+    }
+
+    if (code == 0 && type != NULL
+        && pit_acct_type_parse(type, strlen(type), &in->acct_type) != PIT_OK)
+    {
+        code = fail(EXIT_USAGE, "--account-type must be location or company");
+    }
+
+    if (code == 0) {
+        if (strlen(name) > PIT_NAME_MAX_BYTES
+            || strlen(desc ? desc : "") > PIT_DESC_MAX_BYTES
+            || strlen(acct) > PIT_ACCOUNT_MAX
+            || strlen(who ? who : "") > PIT_CREATED_BY_MAX_BYTES)
+        {
+            code = fail(EXIT_USAGE, "a value is too long (name 200, "
+                        "description 500, account 64, created-by 128 "
+                        "characters)");
+        }
+    }
+
+    if (code == 0) {
+        strcpy(in->name, name);
+        strcpy(in->description, desc ? desc : "");
+        strcpy(in->account, acct);
+        strcpy(in->created_by, who ? who : "");
+
+        code = open_store(p);
+    }
+
+    if (code == 0) {
+        if (who != NULL && who[0] != '\0') {
+            pit_store_set_actor(p->st, who);
+        }
+
+        rc = pit_store_create(p->st, in, token, p->now);
+        if (rc != PIT_OK) {
+            code = fail_store(p, rc, "create", NULL);
+
+        } else {
+            code = print_integration(p, in, token, "Created integration");
+        }
+    }
+
+    memset(token, 0, sizeof(token));
+    free(in);
+    return code;
+}
+
+
+typedef struct {
+    pitctl_t  *p;
+    json_t    *array;
+    size_t     rows;
+} list_state_t;
+
+
+static int
+list_row(const pit_integration_t *in, void *arg)
+{
+    list_state_t  *ls = arg;
+    int64_t        used[PIT_TOKENS_MAX], last;
+    char           name[128], desc[128], created[32], updated[32];
+    char           lastbuf[32], rot[96];
+    size_t         i;
+
+    if (pit_store_last_used(ls->p->st, in, used) != PIT_OK) {
+        memset(used, 0, sizeof(used));
+    }
+
+    ls->rows++;
+
+    if (ls->array != NULL) {
+        json_array_append_new(ls->array, json_integration(ls->p, in, used));
+        return 0;
+    }
+
+    last = 0;
+    for (i = 0; i < in->ntokens; i++) {
+        last = used[i] > last ? used[i] : last;
+    }
+
+    clip(in->name, 24, name, sizeof(name));
+    clip(in->description[0] ? in->description : "-", 24, desc, sizeof(desc));
+    format_time(in->created_at_ms, created, sizeof(created));
+    format_time(in->updated_at_ms, updated, sizeof(updated));
+    format_time(last, lastbuf, sizeof(lastbuf));
+    format_rotation(ls->p, in, rot, sizeof(rot));
+
+    printf("%-20s  %-24s  %-24s  %-21s  %-21s  %-21s  %-16s  %s\n", in->id,
+           name, desc, created, updated, lastbuf,
+           in->created_by[0] ? in->created_by : "-", rot);
+
+    return 0;
+}
+
+
+static int
+cmd_list(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "list", NULL,
+                                          "list [--account ID]" };
+    list_state_t  ls;
+    const char   *acct;
+    pit_err_t     rc;
+    int           i, r, code;
+
+    acct = NULL;
+
+    for (i = 0; i < p->argc; i++) {
+        r = opt_value(p->argc, p->argv, &i, "--account", &acct);
+        if (r <= 0) {
+            return usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+        }
+    }
+
+    code = open_store(p);
+    if (code != 0) {
+        return code;
+    }
+
+    ls.p = p;
+    ls.rows = 0;
+    ls.array = p->json ? json_array() : NULL;
+
+    if (!p->json) {
+        printf("%-20s  %-24s  %-24s  %-21s  %-21s  %-21s  %-16s  %s\n",
+               "ID", "Name", "Description", "Created On", "Updated At",
+               "Last Used", "Created By", "Rotation");
+    }
+
+    rc = pit_store_list(p->st, acct, p->now, list_row, &ls);
+    if (rc != PIT_OK) {
+        json_decref(ls.array);
+        return fail_store(p, rc, "list", NULL);
+    }
+
+    if (p->json) {
+        return print_json(ls.array);
+    }
+
+    return 0;
+}
+
+
+/* Writes the countdown of token i: "expires in ...", "becomes primary in
+ * ..." or "never expires". */
+static void
+format_token_deadline(const pitctl_t *p, const pit_token_info_t *t,
+    char *buf, size_t cap)
+{
+    char  left[64];
+
+    if (t->until_ms == 0) {
+        snprintf(buf, cap, "never expires");
+        return;
+    }
+
+    pit_duration_format(t->until_ms - p->now, left, sizeof(left));
+
+    if (t->role == PIT_ROLE_PREVIOUS) {
+        snprintf(buf, cap, "expires in %s", left);
+
+    } else {
+        snprintf(buf, cap, "becomes primary in %s", left);
+    }
+}
+
+
+static int
+show_human(pitctl_t *p, const pit_integration_t *in, const int64_t *used)
+{
+    const pit_catalog_entry_t  *ce;
+    char                        t1[32], t2[32], when[96], rot[96];
+    size_t                      i;
+
+    format_time(in->created_at_ms, t1, sizeof(t1));
+    format_time(in->updated_at_ms, t2, sizeof(t2));
+    format_rotation(p, in, rot, sizeof(rot));
+
+    printf("ID           %s\n", in->id);
+    printf("Name         %s\n", in->name);
+    printf("Description  %s\n", in->description[0] ? in->description : "-");
+    printf("Account      %s (%s)\n", in->account,
+           pit_acct_type_name(in->acct_type));
+    printf("Created On   %s by %s\n", t1,
+           in->created_by[0] ? in->created_by : "-");
+    printf("Updated At   %s\n", t2);
+    printf("State        %s%s%s\n",
+           pit_state_name(pit_rotation_state(in, p->now)),
+           strcmp(rot, "-") != 0 ? ", " : "",
+           strcmp(rot, "-") != 0 ? rot : "");
+    printf("Scopes\n");
+
+    for (i = 0; i < in->scopes.n; i++) {
+        ce = pit_catalog_find(in->scopes.names[i],
+                              strlen(in->scopes.names[i]));
+        printf("  %-40s %s\n", in->scopes.names[i],
+               ce != NULL ? ce->label : "(not in the catalogue)");
+    }
+
+    printf("Tokens\n");
+
+    for (i = 0; i < in->ntokens; i++) {
+        format_time(in->tokens[i].created_at_ms, t1, sizeof(t1));
+        format_time(used[i], t2, sizeof(t2));
+        format_token_deadline(p, &in->tokens[i], when, sizeof(when));
+        printf("  %s  %-8s  created %s  %s  last used %s\n",
+               in->tokens[i].hint, pit_role_name(in->tokens[i].role), t1,
+               when, t2);
+    }
+
+    return 0;
+}
+
+
+/* Returns the single ID argument of a command, or NULL after a usage
+ * error. */
+static const char *
+one_id(pitctl_t *p, const pitctl_command_t *me, int *code)
+{
+    if (p->argc != 1 || p->argv[0][0] == '-') {
+        *code = usage_error(me, "%s", "expected exactly one integration ID");
+        return NULL;
+    }
+
+    *code = 0;
+    return p->argv[0];
+}
+
+
+static int
+cmd_show(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "show", NULL, "show ID" };
+    pit_integration_t  *in;
+    int64_t             used[PIT_TOKENS_MAX];
+    const char         *id;
+    pit_err_t           rc;
+    int                 code;
+
+    id = one_id(p, &me, &code);
+    if (id == NULL || (code = open_store(p)) != 0) {
+        return code;
+    }
+
+    in = malloc(sizeof(pit_integration_t));
+    if (in == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    rc = pit_store_get(p->st, id, in, p->now);
+    if (rc == PIT_OK) {
+        rc = pit_store_last_used(p->st, in, used);
+    }
+
+    if (rc != PIT_OK) {
+        code = fail_store(p, rc, "show", id);
+
+    } else if (p->json) {
+        code = print_json(json_integration(p, in, used));
+
+    } else {
+        code = show_human(p, in, used);
+    }
+
+    free(in);
+    return code;
+}
+
+
+static int
+cmd_edit(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "edit", NULL,
+        "edit ID [--name N] [--description D] [--scope S]... "
+        "[--allow-unknown-scope]" };
+    pit_integration_t  *out;
+    pit_scope_set_t    *scopes;
+    const char         *id, *name, *desc, *val;
+    int                 i, r, code, have_scopes, allow_unknown;
+    pit_err_t           rc;
+
+    if (p->argc < 1 || p->argv[0][0] == '-') {
+        return usage_error(&me, "%s", "expected an integration ID");
+    }
+
+    id = p->argv[0];
+    name = desc = NULL;
+    have_scopes = allow_unknown = 0;
+    code = 0;
+
+    scopes = malloc(sizeof(pit_scope_set_t));
+    out = malloc(sizeof(pit_integration_t));
+    if (scopes == NULL || out == NULL) {
+        free(scopes);
+        free(out);
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    pit_scope_set_init(scopes);
+
+    for (i = 1; i < p->argc && code == 0; i++) {
+        if ((r = opt_value(p->argc, p->argv, &i, "--name", &name))
+            || (r = opt_value(p->argc, p->argv, &i, "--description", &desc)))
+        {
+            if (r < 0) {
+                code = usage_error(&me, "%s needs a value", p->argv[i]);
+            }
+            continue;
+        }
+
+        r = opt_value(p->argc, p->argv, &i, "--scope", &val);
+        if (r > 0) {
+            have_scopes = 1;
+            code = add_scopes(scopes, val);
+            continue;
+        }
+
+        if (strcmp(p->argv[i], "--allow-unknown-scope") == 0) {
+            allow_unknown = 1;
+            continue;
+        }
+
+        code = usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+    }
+
+    if (code == 0 && name == NULL && desc == NULL && !have_scopes) {
+        code = usage_error(&me, "%s", "nothing to change");
+    }
+
+    if (code == 0 && have_scopes && scopes->n == 0) {
+        code = usage_error(&me, "%s", "at least one scope is required");
+    }
+
+    if (code == 0 && have_scopes && !allow_unknown) {
+        code = check_catalogue(scopes);
+    }
+
+    if (code == 0) {
+        code = open_store(p);
+    }
+
+    if (code == 0) {
+        rc = pit_store_edit(p->st, id, name, desc,
+                            have_scopes ? scopes : NULL, out, p->now);
+        code = rc != PIT_OK ? fail_store(p, rc, "edit", id)
+                            : print_integration(p, out, NULL,
+                                                "Updated integration");
+    }
+
+    free(scopes);
+    free(out);
+    return code;
+}
+
+
+/* Runs a rotation operation on the integration named by argv[0]. */
+static int
+run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
+    int64_t overlap_ms, const char *what, const char *headline)
+{
+    pit_integration_t  *out;
+    char                token[PIT_TOKEN_LEN + 1];
+    int                 code, issues;
+    pit_err_t           rc;
+
+    code = open_store(p);
+    if (code != 0) {
+        return code;
+    }
+
+    out = malloc(sizeof(pit_integration_t));
+    if (out == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    issues = (op == PIT_OP_ROTATE_LATER || op == PIT_OP_ROTATE_NOW);
+
+    rc = pit_store_rotate(p->st, id, op, overlap_ms, issues ? token : NULL,
+                          out, p->now);
+    if (rc != PIT_OK) {
+        code = fail_store(p, rc, what, id);
+
+    } else {
+        code = print_integration(p, out, issues ? token : NULL, headline);
+    }
+
+    memset(token, 0, sizeof(token));
+    free(out);
+    return code;
+}
+
+
+static int
+cmd_rotate(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "rotate", NULL,
+        "rotate ID --later [--overlap DURATION] | rotate ID --now" };
+    const char  *overlap;
+    int64_t      overlap_ms;
+    int          i, r, later, now;
+
+    if (p->argc < 1 || p->argv[0][0] == '-') {
+        return usage_error(&me, "%s", "expected an integration ID");
+    }
+
+    later = now = 0;
+    overlap = NULL;
+
+    for (i = 1; i < p->argc; i++) {
+        if (strcmp(p->argv[i], "--later") == 0) {
+            later = 1;
+
+        } else if (strcmp(p->argv[i], "--now") == 0) {
+            now = 1;
+
+        } else if ((r = opt_value(p->argc, p->argv, &i, "--overlap",
+                                  &overlap)) != 0)
+        {
+            if (r < 0) {
+                return usage_error(&me, "%s", "--overlap needs a value");
+            }
+
+        } else {
+            return usage_error(&me, "unexpected argument \"%s\"",
+                               p->argv[i]);
+        }
+    }
+
+    if (later == now) {
+        return usage_error(&me, "%s", "give exactly one of --later, --now");
+    }
+
+    if (overlap != NULL && !later) {
+        return usage_error(&me, "%s", "--overlap goes with --later");
+    }
+
+    overlap_ms = PIT_OVERLAP_DEFAULT_MS;
+    if (overlap != NULL
+        && pit_duration_parse(overlap, strlen(overlap), &overlap_ms) != PIT_OK)
+    {
+        return fail(EXIT_USAGE, "invalid duration \"%s\" (e.g. 7d, 36h, "
+                    "90m, 45s)", overlap);
+    }
+
+    if (later) {
+        return run_rotation(p, p->argv[0], PIT_OP_ROTATE_LATER, overlap_ms,
+                            "rotate", "Rotation started for");
+    }
+
+    return run_rotation(p, p->argv[0], PIT_OP_ROTATE_NOW, 0, "rotate",
+                        "Rotated (old tokens revoked)");
+}
+
+
+static int
+cmd_cancel_rotation(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "cancel-rotation", NULL,
+                                          "cancel-rotation ID" };
+    const char  *id;
+    int          code;
+
+    id = one_id(p, &me, &code);
+    if (id == NULL) {
+        return code;
+    }
+
+    return run_rotation(p, id, PIT_OP_CANCEL_ROTATION, 0, "cancel-rotation",
+                        "Rotation cancelled for");
+}
+
+
+static int
+cmd_expire_now(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "expire-now", NULL,
+                                          "expire-now ID" };
+    const char  *id;
+    int          code;
+
+    id = one_id(p, &me, &code);
+    if (id == NULL) {
+        return code;
+    }
+
+    return run_rotation(p, id, PIT_OP_EXPIRE_NOW, 0, "expire-now",
+                        "Old token expired for");
+}
+
+
+static int
+cmd_delete(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "delete", NULL, "delete ID" };
+    const char  *id;
+    json_t      *o;
+    pit_err_t    rc;
+    int          code;
+
+    id = one_id(p, &me, &code);
+    if (id == NULL || (code = open_store(p)) != 0) {
+        return code;
+    }
+
+    rc = pit_store_delete(p->st, id, p->now);
+    if (rc != PIT_OK) {
+        return fail_store(p, rc, "delete", id);
+    }
+
+    if (p->json) {
+        o = json_object();
+        json_object_set_new(o, "id", json_string(id));
+        json_object_set_new(o, "deleted", json_true());
+        return print_json(o);
+    }
+
+    printf("Deleted integration %s (its tokens no longer work)\n", id);
+    return 0;
+}
+
+
+typedef struct {
+    json_t  *array;
+} audit_state_t;
+
+
+static int
+audit_row(const pit_audit_entry_t *e, void *arg)
+{
+    audit_state_t  *as = arg;
+    json_t         *o;
+    char            at[32];
+
+    if (as->array != NULL) {
+        o = json_object();
+        json_object_set_new(o, "id", json_string(e->id));
+        json_object_set_new(o, "at", json_integer(e->at_ms));
+        json_object_set_new(o, "who", json_string(e->who));
+        json_object_set_new(o, "action", json_string(e->action));
+        json_object_set_new(o, "iid", json_string(e->iid));
+        json_object_set_new(o, "detail", json_string(e->detail));
+        json_array_append_new(as->array, o);
+        return 0;
+    }
+
+    format_time(e->at_ms, at, sizeof(at));
+    printf("%-21s  %-16s  %-15s  %-20s  %s\n", at, e->who, e->action, e->iid,
+           e->detail);
+    return 0;
+}
+
+
+static int
+cmd_audit(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "audit", NULL,
+                                          "audit [ID] [--limit N]" };
+    audit_state_t  as;
+    const char    *id, *limit_s;
+    char          *end;
+    long           limit;
+    pit_err_t      rc;
+    int            i, r, code;
+
+    id = NULL;
+    limit = 50;
+
+    for (i = 0; i < p->argc; i++) {
+        r = opt_value(p->argc, p->argv, &i, "--limit", &limit_s);
+        if (r < 0) {
+            return usage_error(&me, "%s", "--limit needs a value");
+        }
+
+        if (r > 0) {
+            errno = 0;
+            limit = strtol(limit_s, &end, 10);
+            if (errno || *end != '\0' || limit < 1 || limit > 100000) {
+                return fail(EXIT_USAGE, "--limit must be 1-100000");
+            }
+            continue;
+        }
+
+        if (id != NULL || p->argv[i][0] == '-') {
+            return usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+        }
+
+        id = p->argv[i];
+    }
+
+    code = open_store(p);
+    if (code != 0) {
+        return code;
+    }
+
+    as.array = p->json ? json_array() : NULL;
+
+    if (!p->json) {
+        printf("%-21s  %-16s  %-15s  %-20s  %s\n", "When", "Who", "Action",
+               "Integration", "Detail");
+    }
+
+    rc = pit_store_audit(p->st, id, (size_t) limit, audit_row, &as);
+    if (rc != PIT_OK) {
+        json_decref(as.array);
+        return fail_store(p, rc, "audit", id);
+    }
+
+    return p->json ? print_json(as.array) : 0;
+}
+
+
+static int
+cmd_scopes(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "scopes", NULL, "scopes" };
+    const pit_catalog_entry_t     *cat;
+    json_t                        *a, *o;
+    size_t                         i, n;
+
+    if (p->argc != 0) {
+        return usage_error(&me, "unexpected argument \"%s\"", p->argv[0]);
+    }
+
+    cat = pit_catalog(&n);
+
+    if (!p->json) {
+        printf("%-40s  %-40s  %s\n", "Scope", "Label", "Access");
+        for (i = 0; i < n; i++) {
+            printf("%-40s  %-40s  %s\n", cat[i].name, cat[i].label,
+                   cat[i].access);
+        }
+        return 0;
+    }
+
+    a = json_array();
+    for (i = 0; a != NULL && i < n; i++) {
+        o = json_object();
+        json_object_set_new(o, "name", json_string(cat[i].name));
+        json_object_set_new(o, "label", json_string(cat[i].label));
+        json_object_set_new(o, "access", json_string(cat[i].access));
+        json_array_append_new(a, o);
+    }
+
+    return print_json(a);
+}
+
+
+/* Reads one line from stdin into buf, without its line end. */
+static int
+read_token_line(char *buf, size_t cap)
+{
+    size_t  len;
+
+    if (fgets(buf, (int) cap, stdin) == NULL) {
+        buf[0] = '\0';
+        return -1;
+    }
+
+    len = strlen(buf);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+        buf[--len] = '\0';
+    }
+
+    return 0;
+}
+
+
+static int
+check_print(pitctl_t *p, const pit_token_record_t *rec, pit_role_t role,
+    const char *hint)
+{
+    json_t  *o;
+    char     scopes[PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1];
+    char     when[96], left[64];
+    int      valid;
+
+    valid = role != PIT_ROLE_INVALID;
+
+    if (p->json) {
+        o = json_object();
+        json_object_set_new(o, "id", json_string(rec->iid));
+        json_object_set_new(o, "hint", json_string(hint));
+        json_object_set_new(o, "account", json_string(rec->acct));
+        json_object_set_new(o, "account_type",
+                            json_string(pit_acct_type_name(rec->acct_type)));
+        json_object_set_new(o, "scopes", json_scopes(&rec->scopes));
+        json_object_set_new(o, "role", json_string(pit_role_name(role)));
+        json_object_set_new(o, "stored_role",
+                            json_string(pit_role_name(rec->role)));
+        json_object_set_new(o, "until", json_time_or_null(rec->until_ms));
+        json_object_set_new(o, "valid", json_boolean(valid));
+        return print_json(o);
+    }
+
+    pit_scope_set_format(&rec->scopes, scopes, sizeof(scopes), NULL);
+
+    if (rec->until_ms == 0) {
+        snprintf(when, sizeof(when), "never expires");
+
+    } else {
+        pit_duration_format(rec->until_ms - p->now, left, sizeof(left));
+        snprintf(when, sizeof(when), "%s in %s",
+                 rec->role == PIT_ROLE_PREVIOUS ? "expires"
+                                                : "becomes primary", left);
+    }
+
+    printf("Token        %s\n", hint);
+    printf("Integration  %s\n", rec->iid);
+    printf("Account      %s (%s)\n", rec->acct,
+           pit_acct_type_name(rec->acct_type));
+    printf("Role         %s\n", pit_role_name(role));
+    printf("Scopes       %s\n", scopes[0] ? scopes : "-");
+    printf("Expiry       %s\n", valid ? when : "expired");
+    printf("Valid        %s\n", valid ? "yes" : "no");
+    return 0;
+}
+
+
+static int
+cmd_check(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "check", NULL, "check TOKEN|-" };
+    pit_token_record_t  *rec;
+    char                 line[512], hint[PIT_HINT_LEN + 1];
+    const char          *tok;
+    pit_role_t           role;
+    pit_err_t            rc;
+    int                  code;
+
+    if (p->argc != 1) {
+        return usage_error(&me, "%s", "expected a token, or - for stdin");
+    }
+
+    tok = p->argv[0];
+    if (strcmp(tok, "-") == 0) {
+        read_token_line(line, sizeof(line));
+        tok = line;
+    }
+
+    pit_token_hint(tok, strlen(tok), hint);
+
+    if (pit_token_validate(tok, strlen(tok)) != PIT_OK) {
+        memset(line, 0, sizeof(line));
+        return fail(EXIT_USAGE, "not a token (expected pit- and 32 hex "
+                    "digits in UUID shape)");
+    }
+
+    code = open_store(p);
+    if (code != 0) {
+        return code;
+    }
+
+    rec = malloc(sizeof(pit_token_record_t));
+    if (rec == NULL) {
+        return fail(EXIT_REDIS, "out of memory");
+    }
+
+    rc = pit_store_check(p->st, tok, strlen(tok), rec, NULL);
+    memset(line, 0, sizeof(line));
+
+    if (rc == PIT_ERR_NOT_FOUND) {
+        code = fail(EXIT_NOT_FOUND, "token %s is unknown (never issued, "
+                    "revoked or expired)", hint);
+
+    } else if (rc != PIT_OK) {
+        code = fail_store(p, rc, "check", NULL);
+
+    } else {
+        role = pit_role_effective(rec->role, rec->until_ms, p->now);
+        code = check_print(p, rec, role, hint);
+        if (code == 0 && role == PIT_ROLE_INVALID) {
+            code = EXIT_NOT_FOUND;
+        }
+    }
+
+    free(rec);
+    return code;
+}
+
+
+/* ------------------------------------------------------------------------
+ * main
+ * --------------------------------------------------------------------- */
+
+static const pitctl_command_t  commands[] = {
+    { "create", cmd_create, NULL },
+    { "list", cmd_list, NULL },
+    { "show", cmd_show, NULL },
+    { "edit", cmd_edit, NULL },
+    { "rotate", cmd_rotate, NULL },
+    { "cancel-rotation", cmd_cancel_rotation, NULL },
+    { "expire-now", cmd_expire_now, NULL },
+    { "delete", cmd_delete, NULL },
+    { "audit", cmd_audit, NULL },
+    { "scopes", cmd_scopes, NULL },
+    { "check", cmd_check, NULL },
+};
+
+
+/* Returns the current time in ms; PIT_NOW_MS overrides it (for tests of
+ * time-dependent output such as "rotation due"). */
+static int64_t
+now_ms(void)
+{
+    struct timespec  ts;
+    const char      *env;
+    char            *end;
+    long long        v;
+
+    env = getenv("PIT_NOW_MS");
+    if (env != NULL && env[0] != '\0') {
+        v = strtoll(env, &end, 10);
+        if (*end == '\0' && v > 0) {
+            return v;
+        }
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    pitctl_t     p;
+    const char  *env;
+    size_t       c;
+    int          i, r, code;
+
+    memset(&p, 0, sizeof(p));
+    env = getenv("PIT_REDIS_URL");
+    p.redis_url = (env != NULL && env[0] != '\0') ? env
+                                                  : "redis://127.0.0.1:6379";
+    p.prefix = PIT_PREFIX_DEFAULT;
+    p.hash_key_file = getenv("PIT_HASH_KEY_FILE");
+    p.now = now_ms();
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            p.json = 1;
+            continue;
+        }
+
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+
+        if ((r = opt_value(argc, argv, &i, "--redis", &p.redis_url))
+            || (r = opt_value(argc, argv, &i, "--prefix", &p.prefix))
+            || (r = opt_value(argc, argv, &i, "--hash-key",
+                              &p.hash_key_file)))
+        {
+            if (r < 0) {
+                fprintf(stderr, "pitctl: %s needs a value\n%s", argv[i],
+                        usage_text);
+                return EXIT_USAGE;
+            }
+            continue;
+        }
+
+        break;
+    }
+
+    if (i >= argc) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+
+    for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            break;
+        }
+    }
+
+    if (c == sizeof(commands) / sizeof(commands[0])) {
+        fprintf(stderr, "pitctl: unknown command \"%s\"\n%s", argv[i],
+                usage_text);
+        return EXIT_USAGE;
+    }
+
+    p.argc = argc - i - 1;
+    p.argv = argv + i + 1;
+
+    /* --json may also follow the command */
+    for (r = 0; r < p.argc; r++) {
+        if (strcmp(p.argv[r], "--json") == 0) {
+            p.json = 1;
+            memmove(&p.argv[r], &p.argv[r + 1],
+                    (size_t) (p.argc - r - 1) * sizeof(char *));
+            p.argc--;
+            r--;
+        }
+    }
+
+    code = commands[c].run(&p);
+
+    pit_store_close(p.st);
+    return code;
+}
