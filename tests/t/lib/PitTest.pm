@@ -59,8 +59,23 @@ sub run_cmd {
         { exec @$argv; }
         POSIX::_exit(127);
     }
-    waitpid $pid, 0;
-    my $rc = $? >> 8;
+    my $rc;
+    if ($o{timeout}) {
+        # Optional: give up after timeout seconds, kill the command and
+        # report rc -1 (used to show that a command does not hang).
+        my $end = time + $o{timeout};
+        while (waitpid($pid, WNOHANG) == 0) {
+            if (time > $end) {
+                kill 'KILL', $pid;
+                waitpid $pid, 0;
+                return (-1, slurp($out), slurp($err));
+            }
+            sleep 0.02;
+        }
+    } else {
+        waitpid $pid, 0;
+    }
+    $rc = $? >> 8;
     return ($rc, slurp($out), slurp($err));
 }
 
@@ -82,6 +97,7 @@ sub wait_port {
 package PitTest::Redis;
 
 use File::Temp qw(tempdir);
+use JSON::PP ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
@@ -162,6 +178,43 @@ sub raw_list {
     my ($self, @args) = @_;
     my $out = $self->raw(@args);
     return split /\n/, $out;
+}
+
+# Every key and value of a database (strings, hashes, sets, sorted sets,
+# lists, streams) as one string, for "no secret anywhere" checks.
+sub dump_all {
+    my ($self, $db) = @_;
+    my $lua = <<'LUA';
+local out = {}
+local function add(v) out[#out + 1] = tostring(v) end
+for _, k in ipairs(redis.call('KEYS', '*')) do
+  add(k)
+  local t = redis.call('TYPE', k)['ok']
+  local vals = {}
+  if t == 'string' then vals = {redis.call('GET', k)}
+  elseif t == 'hash' then vals = redis.call('HGETALL', k)
+  elseif t == 'set' then vals = redis.call('SMEMBERS', k)
+  elseif t == 'zset' then vals = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+  elseif t == 'list' then vals = redis.call('LRANGE', k, 0, -1)
+  elseif t == 'stream' then
+    for _, e in ipairs(redis.call('XRANGE', k, '-', '+')) do
+      add(e[1])
+      for _, f in ipairs(e[2]) do add(f) end
+    end
+  end
+  for _, v in ipairs(vals) do add(v) end
+end
+return table.concat(out, "\n")
+LUA
+    return $self->raw(defined $db ? ('-n', $db) : (), 'EVAL', $lua, 0);
+}
+
+# The JSON value of a string key, decoded (undef if absent or not JSON).
+sub get_json {
+    my ($self, $key) = @_;
+    my $v = $self->raw('GET', $key);
+    return undef unless length $v;
+    return eval { JSON::PP->new->decode($v) };
 }
 
 sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == ($_[0]{owner} //= $$) }
@@ -356,6 +409,10 @@ sub header { my ($r, $name) = @_; return $r->{headers}{lc $name}[0]; }
 
 package PitTest::Pitctl;
 
+use JSON::PP ();
+use Digest::SHA ();
+use Encode ();
+
 # pitctl($redis, @args) -> (rc, stdout, stderr)
 sub run {
     my ($redis, @args) = @_;
@@ -363,6 +420,76 @@ sub run {
     my $bin = PitTest::top() . '/build/pitctl';
     my @url = $redis ? ('--redis', ref $redis ? $redis->url : $redis) : ();
     return PitTest::run_cmd([$bin, @url, @args], %o);
+}
+
+sub bin { PitTest::top() . '/build/pitctl' }
+
+# json($redis, @args) -> (rc, decoded stdout or undef, stdout, stderr);
+# runs pitctl --json @args.
+sub json {
+    my ($redis, @args) = @_;
+    my ($rc, $out, $err) = run($redis, '--json', @args);
+    my $data = eval { JSON::PP->new->decode($out) };
+    return ($rc, $data, $out, $err);
+}
+
+# hex(SHA-256(token)) and the Redis key of a token (default prefix pit:).
+sub token_hash { Digest::SHA::sha256_hex($_[0]) }
+sub token_key  { ($_[1] // 'pit:') . 'tok:' . token_hash($_[0]) }
+
+# Checks the schema's cross-references in a Redis database: every token key
+# names an existing integration whose tokens list holds its hash with the
+# same role; every token of every integration has its key; name keys and
+# account indexes point at existing integrations and back.  Returns a list
+# of problems (empty when consistent).
+sub integrity {
+    my ($redis, $prefix) = @_;
+    $prefix //= 'pit:';
+    my @bad;
+    my %int;
+    for my $k ($redis->keys_matching("${prefix}int:*")) {
+        my $in = $redis->get_json($k);
+        if (!$in) { push @bad, "$k: not JSON"; next; }
+        my ($iid) = $k =~ /int:(.*)$/;
+        push @bad, "$k: id is $in->{id}" if ($in->{id} // '') ne $iid;
+        $int{$iid} = $in;
+    }
+    my %tokkey;
+    for my $k ($redis->keys_matching("${prefix}tok:*")) {
+        my ($h) = $k =~ /tok:(.*)$/;
+        my $rec = $redis->get_json($k);
+        if (!$rec) { push @bad, "$k: not JSON"; next; }
+        $tokkey{$h} = $rec;
+        my $in = $int{ $rec->{iid} // '' };
+        if (!$in) { push @bad, "$k: integration $rec->{iid} absent"; next; }
+        my ($t) = grep { ($_->{hash} // '') eq $h } @{ $in->{tokens} || [] };
+        if (!$t) { push @bad, "$k: not in tokens of $rec->{iid}"; next; }
+        push @bad, "$k: role $rec->{role} vs $t->{role}"
+            if ($rec->{role} // '') ne ($t->{role} // '');
+    }
+    for my $iid (sort keys %int) {
+        my $in = $int{$iid};
+        for my $t (@{ $in->{tokens} || [] }) {
+            push @bad, "int $iid: token $t->{hash} has no key"
+                unless $tokkey{ $t->{hash} // '' };
+        }
+        my $folded = Encode::encode_utf8($in->{name} =~ tr/A-Z/a-z/r);
+        my $n = $redis->raw('GET', "${prefix}name:$in->{account}:$folded");
+        push @bad, "int $iid: name key holds '$n'" if $n ne $iid;
+        my $score = $redis->raw('ZSCORE', "${prefix}ints:$in->{account}",
+                                $iid);
+        push @bad, "int $iid: not in ints:$in->{account}" unless length $score;
+    }
+    for my $k ($redis->keys_matching("${prefix}name:*")) {
+        my $iid = $redis->raw('GET', $k);
+        push @bad, "$k -> $iid: no such integration" unless $int{$iid};
+    }
+    for my $k ($redis->keys_matching("${prefix}ints:*")) {
+        for my $iid ($redis->raw_list('ZRANGE', $k, 0, -1)) {
+            push @bad, "$k holds $iid: no such integration" unless $int{$iid};
+        }
+    }
+    return @bad;
 }
 
 # Creates an integration; returns (id, token).
