@@ -60,7 +60,7 @@ ok !$rec->{until}, 'token record until 0 for a primary';
 is_deeply [ sort @{ $rec->{scopes} || [] } ],
     [ 'calendars/events.write', 'contacts.readonly' ], 'token record scopes';
 like $rec->{acct_type} // '', qr/^(location|company)$/, 'token record acct_type';
-is $r->cmd('PTTL', $tkey), -1, 'primary token key has no TTL';
+is $r->raw('PTTL', $tkey), -1, 'primary token key has no TTL';
 my $iid = $rec->{iid} // '';
 like $iid, qr/^[A-Za-z0-9]{20}$/, 'integration id: 20 alphanumerics';
 is $r->raw('GET', 'pit:name:ve9EPM428h8vShlRW1KT:my make app1'), $iid,

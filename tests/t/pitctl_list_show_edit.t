@@ -98,14 +98,14 @@ my $a_next = (split /\n/, $out)[-1] // '';
 push @tokens, $a_next;
 
 # beta's primary token is made 91 days old by hand, as if created then.
-my $old = time * 1000 - 91 * $DAY;
+my $old = int(time * 1000) - 91 * $DAY;
 my $bint = $r->get_json("pit:int:$b_id");
 $bint->{created_at} = $old;
 $_->{created_at} = $old for @{ $bint->{tokens} || [] };
-$r->raw('SET', "pit:int:$b_id", JSON::PP->new->canonical->encode($bint));
+$r->raw('SET', "pit:int:$b_id", JSON::PP->new->utf8->canonical->encode($bint));
 
 # the edge saw gamma's token in use
-my $used_ms = time * 1000 - 3600 * 1000;
+my $used_ms = int(time * 1000) - 3600 * 1000;
 $r->raw('HSET', "pit:used:$g_id", PitTest::Pitctl::token_hash($g_tok),
         $used_ms);
 
@@ -200,6 +200,7 @@ is $r->raw('EXISTS', 'pit:name:acct1:alpha-app'), 0, 'edit: old name key gone';
 my $prev_key = PitTest::Pitctl::token_key($a_tok);
 my $next_key = PitTest::Pitctl::token_key($a_next);
 my $exp_before = $r->raw('PEXPIRETIME', $prev_key);
+ok $exp_before > time * 1000, 'the previous key expires in the future';
 ($rc, $out, $err) = pc('edit', $a_id, '--scope', 'contacts.write',
     '--scope', 'contacts.readonly', '--scope', 'calendars/events.write');
 is $rc, 0, 'edit scopes during a rotation: exit 0' or diag $err;

@@ -214,7 +214,7 @@ sub get_json {
     my ($self, $key) = @_;
     my $v = $self->raw('GET', $key);
     return undef unless length $v;
-    return eval { JSON::PP->new->decode($v) };
+    return eval { JSON::PP->new->utf8->decode($v) };
 }
 
 sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == ($_[0]{owner} //= $$) }
@@ -417,19 +417,21 @@ use Encode ();
 sub run {
     my ($redis, @args) = @_;
     my %o = ref $args[-1] eq 'HASH' ? %{ pop @args } : ();
-    my $bin = PitTest::top() . '/build/pitctl';
+    my $bin = bin();
     my @url = $redis ? ('--redis', ref $redis ? $redis->url : $redis) : ();
     return PitTest::run_cmd([$bin, @url, @args], %o);
 }
 
-sub bin { PitTest::top() . '/build/pitctl' }
+# The binary under test: $PITCTL if set (e.g. a private build), else
+# build/pitctl.
+sub bin { $ENV{PITCTL} // PitTest::top() . '/build/pitctl' }
 
 # json($redis, @args) -> (rc, decoded stdout or undef, stdout, stderr);
 # runs pitctl --json @args.
 sub json {
     my ($redis, @args) = @_;
     my ($rc, $out, $err) = run($redis, '--json', @args);
-    my $data = eval { JSON::PP->new->decode($out) };
+    my $data = eval { JSON::PP->new->utf8->decode($out) };
     return ($rc, $data, $out, $err);
 }
 
