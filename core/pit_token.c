@@ -1,1 +1,453 @@
-/* stub */
+/*
+ * pit-auth core: token format, Authorization parsing, hashing, hints,
+ * integration ids and the hash key file.
+ *
+ * Authorization header decisions (the header value as nginx hands it over,
+ * leading and trailing whitespace normally stripped already):
+ *
+ *   ""  "   "  "\t"              PIT_ERR_AUTH_EMPTY   nothing but blanks
+ *   "Bearer"  "bearer   "        PIT_ERR_AUTH_EMPTY   scheme, no credential
+ *   "Bearer <token>"             PIT_OK   scheme case-insensitive, one or
+ *   "BEARER   <token>"                    more SP (never HTAB) between
+ *   "<token>"                    PIT_OK   the bare token
+ *   "Basic dXNlcg=="             PIT_ERR_AUTH_SCHEME  any other scheme (an
+ *   "Token abc"  "abc xyz"                RFC 7235 token) with something
+ *                                         after it
+ *   "Basic"  "Digest  "          PIT_ERR_AUTH_SCHEME  a registered scheme
+ *                                         name alone (IANA HTTP auth scheme
+ *                                         registry, case-insensitive)
+ *   everything else              PIT_ERR_TOKEN_MALFORMED, in particular:
+ *     any byte outside printable ASCII (HTAB, NUL, CR, LF, bytes >= 0x7f)
+ *     once the value is not all blanks; a leading SP; a SP after a token
+ *     ("Bearer <token> ", "<token> "); a Bearer credential that is not
+ *     exactly a token; a bare word that is not a token and not a
+ *     registered scheme ("abc", "dXNlcg==", uppercase hex); a first word
+ *     starting with "pit-" followed by more ("<token> x").
+ *
+ * The checks run in that order, so the answer never depends on which part
+ * of a hostile value is looked at first, and none of them touches Redis.
+ *
+ * Hints are "pit-" + the first 4 hex digits + "****-****-****-****" + the
+ * last 4 hex digits: 31 characters, the seed's display form.  A malformed
+ * input gives "pit-????****-****-****-****????" and leaks nothing.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "pit_token.h"
+
+#define PIT_TOKEN_PREFIX_LEN  (sizeof(PIT_TOKEN_PREFIX) - 1)
+
+static const char pit_hex_digits[] = "0123456789abcdef";
+
+static const char pit_id_alphabet[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/* -----------------------------------------------------------------------------
+ * Character classes
+ * -------------------------------------------------------------------------- */
+
+/* Returns the value of a hex digit of either case, or -1. */
+static int pit_hex_value(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Returns 1 if c is a lowercase hex digit, else 0. */
+static int pit_is_lower_hex(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Returns 1 if c is an ASCII letter or digit, else 0. */
+static int pit_is_alnum(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+           || (c >= 'A' && c <= 'Z');
+}
+
+/* Returns 1 if c may appear in an RFC 7230 token (tchar), else 0. */
+static int pit_is_tchar(unsigned char c) {
+    return pit_is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Returns 1 if c is SP or HTAB, else 0. */
+static int pit_is_blank(unsigned char c) {
+    return c == ' ' || c == '\t';
+}
+
+/* Returns 1 if s[0..len) equals the lowercase word w ignoring case. */
+static int pit_word_equal_nocase(const char *s, size_t len, const char *w) {
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (w[i] == '\0') return 0;
+        if (c >= 'A' && c <= 'Z') c = (unsigned char) (c - 'A' + 'a');
+        if (c != (unsigned char) w[i]) return 0;
+    }
+    return w[len] == '\0';
+}
+
+/* -----------------------------------------------------------------------------
+ * Token format
+ * -------------------------------------------------------------------------- */
+
+/* Returns 1 if offset i of a token holds a dash (8-4-4-4-12 shape). */
+static int pit_token_dash_at(size_t i) {
+    return i == 12 || i == 17 || i == 22 || i == 27;
+}
+
+/*
+ * Returns PIT_OK if s[0..len) is exactly a well-formed token, else
+ * PIT_ERR_TOKEN_MALFORMED.
+ */
+pit_err_t pit_token_validate(const char *s, size_t len) {
+    size_t i;
+
+    if (s == NULL || len != PIT_TOKEN_LEN) return PIT_ERR_TOKEN_MALFORMED;
+    if (memcmp(s, PIT_TOKEN_PREFIX, PIT_TOKEN_PREFIX_LEN) != 0)
+        return PIT_ERR_TOKEN_MALFORMED;
+
+    for (i = PIT_TOKEN_PREFIX_LEN; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (pit_token_dash_at(i)) {
+            if (c != '-') return PIT_ERR_TOKEN_MALFORMED;
+        } else if (!pit_is_lower_hex(c)) {
+            return PIT_ERR_TOKEN_MALFORMED;
+        }
+    }
+    return PIT_OK;
+}
+
+/*
+ * Writes a fresh token and a NUL into out.  Returns PIT_OK or
+ * PIT_ERR_RANDOM; all 128 bits come from RAND_bytes(), none are fixed as
+ * in a v4 UUID.
+ */
+pit_err_t pit_token_generate(char *out) {
+    unsigned char  raw[16];
+    size_t         i, j;
+
+    if (out == NULL) return PIT_ERR_ARG;
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        OPENSSL_cleanse(raw, sizeof(raw));
+        return PIT_ERR_RANDOM;
+    }
+
+    memcpy(out, PIT_TOKEN_PREFIX, PIT_TOKEN_PREFIX_LEN);
+    for (i = PIT_TOKEN_PREFIX_LEN, j = 0; i < PIT_TOKEN_LEN; i++) {
+        if (pit_token_dash_at(i)) {
+            out[i] = '-';
+            continue;
+        }
+        /* Even positions of the 32 digits take the high nibble. */
+        out[i] = pit_hex_digits[(j % 2 == 0) ? raw[j / 2] >> 4
+                                             : raw[j / 2] & 0x0f];
+        j++;
+    }
+    out[PIT_TOKEN_LEN] = '\0';
+
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return PIT_OK;
+}
+
+/*
+ * Writes the masked display form of a token and a NUL into out.  Nothing
+ * of a malformed input is copied.
+ */
+void pit_token_hint(const char *token, size_t len, char *out) {
+    static const char  mask[] = "****-****-****-****";
+    const char        *first = "????", *last = "????";
+    char              *p = out;
+
+    if (out == NULL) return;
+
+    if (pit_token_validate(token, len) == PIT_OK) {
+        first = token + PIT_TOKEN_PREFIX_LEN;
+        last = token + PIT_TOKEN_LEN - 4;
+    }
+
+    memcpy(p, PIT_TOKEN_PREFIX, PIT_TOKEN_PREFIX_LEN);
+    p += PIT_TOKEN_PREFIX_LEN;
+    memcpy(p, first, 4);
+    p += 4;
+    memcpy(p, mask, sizeof(mask) - 1);
+    p += sizeof(mask) - 1;
+    memcpy(p, last, 4);
+    p += 4;
+    *p = '\0';
+}
+
+
+/* -----------------------------------------------------------------------------
+ * Authorization header
+ * -------------------------------------------------------------------------- */
+
+/*
+ * Returns 1 if s[0..len) names a registered HTTP authentication scheme
+ * other than Bearer (IANA registry, case-insensitive), else 0.  Only used
+ * to tell "Basic" alone (a scheme without credentials) from a bare word
+ * that is a malformed token.
+ */
+static int pit_scheme_registered(const char *s, size_t len) {
+    static const char *const schemes[] = {
+        "basic", "concealed", "digest", "dpop", "gnap", "hoba", "mutual",
+        "negotiate", "ntlm", "oauth", "privatetoken", "scram-sha-1",
+        "scram-sha-256", "vapid", "token", "apikey", NULL
+    };
+    size_t i;
+
+    for (i = 0; schemes[i] != NULL; i++) {
+        if (pit_word_equal_nocase(s, len, schemes[i])) return 1;
+    }
+    return 0;
+}
+
+/*
+ * Extracts the token from an Authorization header value.  Returns PIT_OK
+ * with *token pointing into value, or the error described at the top of
+ * this file.
+ */
+pit_err_t pit_token_from_authorization(const char *value, size_t len,
+    const char **token, size_t *token_len)
+{
+    const char  *word, *rest;
+    size_t       i, word_len, rest_len;
+
+    if (value == NULL || token == NULL || token_len == NULL)
+        return PIT_ERR_ARG;
+
+    i = 0;
+    while (i < len && pit_is_blank((unsigned char) value[i])) i++;
+    if (i == len) return PIT_ERR_AUTH_EMPTY;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) value[i];
+
+        if (c < 0x20 || c > 0x7e) return PIT_ERR_TOKEN_MALFORMED;
+    }
+    if (value[0] == ' ') return PIT_ERR_TOKEN_MALFORMED;
+
+    /* First word, then the rest after one or more SP. */
+    word = value;
+    word_len = 0;
+    while (word_len < len && value[word_len] != ' ') word_len++;
+    rest = value + word_len;
+    rest_len = len - word_len;
+    while (rest_len > 0 && *rest == ' ') {
+        rest++;
+        rest_len--;
+    }
+
+    if (pit_word_equal_nocase(word, word_len, "bearer")) {
+        if (rest_len == 0) return PIT_ERR_AUTH_EMPTY;
+        if (pit_token_validate(rest, rest_len) != PIT_OK)
+            return PIT_ERR_TOKEN_MALFORMED;
+        *token = rest;
+        *token_len = rest_len;
+        return PIT_OK;
+    }
+
+    if (rest_len == 0) {
+        if (word_len == len && pit_token_validate(word, word_len) == PIT_OK) {
+            *token = word;
+            *token_len = word_len;
+            return PIT_OK;
+        }
+        return pit_scheme_registered(word, word_len)
+               ? PIT_ERR_AUTH_SCHEME : PIT_ERR_TOKEN_MALFORMED;
+    }
+
+    /* "<word> <rest>": a token with trailing garbage, or another scheme. */
+    if (word_len >= PIT_TOKEN_PREFIX_LEN
+        && pit_word_equal_nocase(word, PIT_TOKEN_PREFIX_LEN, PIT_TOKEN_PREFIX))
+        return PIT_ERR_TOKEN_MALFORMED;
+
+    for (i = 0; i < word_len; i++) {
+        if (!pit_is_tchar((unsigned char) word[i]))
+            return PIT_ERR_TOKEN_MALFORMED;
+    }
+    return PIT_ERR_AUTH_SCHEME;
+}
+
+/* -----------------------------------------------------------------------------
+ * Hashing, hex and comparison
+ * -------------------------------------------------------------------------- */
+
+/*
+ * Hashes a token into out: SHA-256, or HMAC-SHA256 when a key is given.
+ * Returns PIT_OK or PIT_ERR_CRYPTO.
+ */
+pit_err_t pit_token_hash(const char *token, size_t len,
+    const unsigned char *key, size_t key_len, unsigned char *out)
+{
+    unsigned int outlen = 0;
+
+    if (token == NULL || out == NULL) return PIT_ERR_ARG;
+
+    if (key == NULL || key_len == 0) {
+        if (EVP_Digest(token, len, out, &outlen, EVP_sha256(), NULL) != 1)
+            return PIT_ERR_CRYPTO;
+    } else {
+        if (key_len > INT_MAX) return PIT_ERR_CRYPTO;
+        if (HMAC(EVP_sha256(), key, (int) key_len,
+                 (const unsigned char *) token, len, out, &outlen) == NULL)
+            return PIT_ERR_CRYPTO;
+    }
+
+    return outlen == PIT_HASH_LEN ? PIT_OK : PIT_ERR_CRYPTO;
+}
+
+/*
+ * As pit_token_hash(), writing lowercase hex and a NUL into hex.  Returns
+ * PIT_OK or PIT_ERR_CRYPTO.
+ */
+pit_err_t pit_token_hash_hex(const char *token, size_t len,
+    const unsigned char *key, size_t key_len, char *hex)
+{
+    unsigned char  raw[PIT_HASH_LEN];
+    pit_err_t      rc;
+
+    if (hex == NULL) return PIT_ERR_ARG;
+
+    rc = pit_token_hash(token, len, key, key_len, raw);
+    if (rc != PIT_OK) return rc;
+
+    pit_hex_encode(raw, sizeof(raw), hex);
+    hex[PIT_HASH_HEX_LEN] = '\0';
+    return PIT_OK;
+}
+
+/* Writes 2 * n lowercase hex digits (no NUL) for in[0..n) into out. */
+void pit_hex_encode(const unsigned char *in, size_t n, char *out) {
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = pit_hex_digits[in[i] >> 4];
+        out[2 * i + 1] = pit_hex_digits[in[i] & 0x0f];
+    }
+}
+
+/*
+ * Decodes 2 * n hex digits of either case into out.  Returns PIT_OK or
+ * PIT_ERR_ARG on a non-hex digit (out is then partly written).
+ */
+pit_err_t pit_hex_decode(const char *hex, size_t n, unsigned char *out) {
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        int hi = pit_hex_value((unsigned char) hex[2 * i]);
+        int lo = pit_hex_value((unsigned char) hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) return PIT_ERR_ARG;
+        out[i] = (unsigned char) (hi << 4 | lo);
+    }
+    return PIT_OK;
+}
+
+/* Returns 1 if a and b are equal, in time independent of their contents. */
+int pit_ct_equal(const void *a, const void *b, size_t n) {
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* -----------------------------------------------------------------------------
+ * Integration ids
+ * -------------------------------------------------------------------------- */
+
+/*
+ * Writes PIT_ID_LEN random alphanumerics and a NUL into out.  Returns
+ * PIT_OK or PIT_ERR_RANDOM.  A byte is used only when below 248 (4 * 62),
+ * so every character is equally likely.
+ */
+pit_err_t pit_id_generate(char *out) {
+    unsigned char  raw[32];
+    size_t         n = 0, i;
+
+    if (out == NULL) return PIT_ERR_ARG;
+
+    while (n < PIT_ID_LEN) {
+        if (RAND_bytes(raw, sizeof(raw)) != 1) return PIT_ERR_RANDOM;
+        for (i = 0; i < sizeof(raw) && n < PIT_ID_LEN; i++) {
+            if (raw[i] >= 248) continue;
+            out[n++] = pit_id_alphabet[raw[i] % 62];
+        }
+    }
+    out[PIT_ID_LEN] = '\0';
+    return PIT_OK;
+}
+
+/* Returns PIT_OK if s[0..len) is an integration id, else PIT_ERR_FIELD. */
+pit_err_t pit_id_validate(const char *s, size_t len) {
+    size_t i;
+
+    if (s == NULL || len != PIT_ID_LEN) return PIT_ERR_FIELD;
+    for (i = 0; i < len; i++) {
+        if (!pit_is_alnum((unsigned char) s[i])) return PIT_ERR_FIELD;
+    }
+    return PIT_OK;
+}
+
+/* -----------------------------------------------------------------------------
+ * Hash key file
+ * -------------------------------------------------------------------------- */
+
+/*
+ * Reads a hash key file into key (PIT_HASH_KEY_MAX bytes), less one
+ * trailing "\n" or "\r\n".  Returns PIT_OK, PIT_ERR_IO or PIT_ERR_HASH_KEY.
+ */
+pit_err_t pit_hash_key_load(const char *path, unsigned char *key,
+    size_t *key_len)
+{
+    /* Room for the longest key, its "\r\n" and one byte to see excess. */
+    unsigned char  buf[PIT_HASH_KEY_MAX + 3];
+    size_t         n = 0;
+    ssize_t        r;
+    int            fd;
+    pit_err_t      rc;
+
+    if (path == NULL || key == NULL || key_len == NULL) return PIT_ERR_ARG;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) return PIT_ERR_IO;
+
+    while (n < sizeof(buf)) {
+        r = read(fd, buf + n, sizeof(buf) - n);
+        if (r == -1 && errno == EINTR) continue;
+        if (r == -1) {
+            close(fd);
+            OPENSSL_cleanse(buf, sizeof(buf));
+            return PIT_ERR_IO;
+        }
+        if (r == 0) break;
+        n += (size_t) r;
+    }
+    close(fd);
+
+    if (n > 0 && buf[n - 1] == '\n') {
+        n--;
+        if (n > 0 && buf[n - 1] == '\r') n--;
+    }
+
+    if (n < PIT_HASH_KEY_MIN || n > PIT_HASH_KEY_MAX) {
+        rc = PIT_ERR_HASH_KEY;
+    } else {
+        memcpy(key, buf, n);
+        *key_len = n;
+        rc = PIT_OK;
+    }
+
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}

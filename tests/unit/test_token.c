@@ -1,0 +1,656 @@
+/*
+ * Unit tests for core/pit_token.c: token format, Authorization parsing,
+ * hashing, hints, hex, integration ids and the hash key file.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pit_token.h"
+
+#define TOK      "pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762"
+#define TOK_B    "pit-00000000-0000-0000-0000-000000000000"
+
+/* Length of a string literal, embedded NULs included. */
+#define LIT(s)   s, (sizeof(s) - 1)
+
+/* -----------------------------------------------------------------------------
+ * pit_token_validate
+ * -------------------------------------------------------------------------- */
+
+typedef struct {
+    const char  *what;
+    const char  *s;
+    size_t       len;
+    pit_err_t    rc;
+} token_case_t;
+
+static const token_case_t token_cases[] = {
+    { "well formed",          LIT(TOK),                             PIT_OK },
+    { "all zero",             LIT(TOK_B),                           PIT_OK },
+    { "all f",     LIT("pit-ffffffff-ffff-ffff-ffff-ffffffffffff"), PIT_OK },
+    { "empty",                LIT(""),               PIT_ERR_TOKEN_MALFORMED },
+    { "prefix only",          LIT("pit-"),           PIT_ERR_TOKEN_MALFORMED },
+    { "39 chars",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe76"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "41 chars",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe7620"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "uppercase hex",
+      LIT("pit-6490A1B2-c3d4-4e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "uppercase prefix",
+      LIT("PIT-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "other prefix",
+      LIT("pat-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "dash moved left",
+      LIT("pit-6490a1b-2c3d4-4e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "dash moved right",
+      LIT("pit-6490a1b2-c3d44-e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "no dashes, same length",
+      LIT("pit-6490a1b20c3d404e5f08a9b00c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "dash instead of hex",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b--c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "non-hex letter",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fg762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "embedded NUL",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3f\0" "762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "non-ASCII byte",
+      LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3f\xe9" "762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "uuid without prefix",
+      LIT("6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762"),
+      PIT_ERR_TOKEN_MALFORMED },
+    { "braced uuid",
+      LIT("pit{6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe76}"),
+      PIT_ERR_TOKEN_MALFORMED },
+};
+
+static void test_validate_accepts_only_exact_lowercase_shape(void **state) {
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < sizeof(token_cases) / sizeof(token_cases[0]); i++) {
+        const token_case_t *c = &token_cases[i];
+
+        if (pit_token_validate(c->s, c->len) != c->rc) {
+            fail_msg("validate: %s: got %d, want %d", c->what,
+                     pit_token_validate(c->s, c->len), c->rc);
+        }
+    }
+}
+
+static void test_validate_reads_only_len_bytes(void **state) {
+    (void) state;
+    /* A valid token followed by more bytes: only len counts. */
+    assert_int_equal(pit_token_validate(TOK "xyz", PIT_TOKEN_LEN), PIT_OK);
+    assert_int_equal(pit_token_validate(TOK, PIT_TOKEN_LEN - 1),
+                     PIT_ERR_TOKEN_MALFORMED);
+}
+
+/* -----------------------------------------------------------------------------
+ * pit_token_generate
+ * -------------------------------------------------------------------------- */
+
+static void test_generate_yields_valid_distinct_tokens(void **state) {
+    char a[PIT_TOKEN_LEN + 1], b[PIT_TOKEN_LEN + 1];
+
+    (void) state;
+    memset(a, 'x', sizeof(a));
+    assert_int_equal(pit_token_generate(a), PIT_OK);
+    assert_int_equal(a[PIT_TOKEN_LEN], '\0');
+    assert_int_equal(strlen(a), PIT_TOKEN_LEN);
+    assert_int_equal(pit_token_validate(a, strlen(a)), PIT_OK);
+
+    assert_int_equal(pit_token_generate(b), PIT_OK);
+    assert_string_not_equal(a, b);
+}
+
+static void test_generate_randomizes_all_128_bits(void **state) {
+    /* seen[position][digit]: a v4 UUID would pin the version digit to '4'
+     * and the variant digit to 8-b; every digit must take every value. */
+    unsigned char  seen[PIT_TOKEN_LEN][16];
+    char           t[PIT_TOKEN_LEN + 1];
+    int            i, p, d, missing = 0;
+
+    (void) state;
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < 2000; i++) {
+        assert_int_equal(pit_token_generate(t), PIT_OK);
+        for (p = 4; p < PIT_TOKEN_LEN; p++) {
+            if (t[p] == '-') continue;
+            d = (t[p] <= '9') ? t[p] - '0' : t[p] - 'a' + 10;
+            assert_in_range(d, 0, 15);
+            seen[p][d] = 1;
+        }
+    }
+    for (p = 4; p < PIT_TOKEN_LEN; p++) {
+        if (p == 12 || p == 17 || p == 22 || p == 27) continue;
+        for (d = 0; d < 16; d++) {
+            if (!seen[p][d]) missing++;
+        }
+    }
+    assert_int_equal(missing, 0);
+}
+
+/* -----------------------------------------------------------------------------
+ * pit_token_from_authorization
+ * -------------------------------------------------------------------------- */
+
+typedef struct {
+    const char  *what;
+    const char  *s;
+    size_t       len;
+    pit_err_t    rc;
+    size_t       at;        /* offset of the token on PIT_OK */
+} auth_case_t;
+
+/* Short names keep the table one case a line. */
+#define OK(what, lit, at)  { what, lit, PIT_OK, at }
+#define EMPTY(what, lit)   { what, lit, PIT_ERR_AUTH_EMPTY, 0 }
+#define SCHEME(what, lit)  { what, lit, PIT_ERR_AUTH_SCHEME, 0 }
+#define BAD(what, lit)     { what, lit, PIT_ERR_TOKEN_MALFORMED, 0 }
+
+static const auth_case_t auth_cases[] = {
+    OK("bearer token",              LIT("Bearer " TOK), 7),
+    OK("lowercase scheme",          LIT("bearer " TOK), 7),
+    OK("uppercase scheme",          LIT("BEARER " TOK), 7),
+    OK("mixed case scheme",         LIT("bEaReR " TOK), 7),
+    OK("two spaces",                LIT("Bearer  " TOK), 8),
+    OK("many spaces",               LIT("Bearer     " TOK), 11),
+    OK("bare token",                LIT(TOK), 0),
+
+    EMPTY("empty",                  LIT("")),
+    EMPTY("one space",              LIT(" ")),
+    EMPTY("only blanks",            LIT("  \t  ")),
+    EMPTY("Bearer alone",           LIT("Bearer")),
+    EMPTY("bearer alone",           LIT("bearer")),
+    EMPTY("Bearer and spaces",      LIT("Bearer   ")),
+
+    SCHEME("Basic credentials",     LIT("Basic dXNlcg==")),
+    SCHEME("Basic xyz",             LIT("Basic xyz")),
+    SCHEME("Basic with a token",    LIT("Basic " TOK)),
+    SCHEME("Token scheme",          LIT("Token abc")),
+    SCHEME("Digest params",         LIT("Digest username=\"a\", nc=1")),
+    SCHEME("unregistered scheme",   LIT("Foo bar")),
+    SCHEME("Basic alone",           LIT("Basic")),
+    SCHEME("basic alone lowercase", LIT("basic")),
+    SCHEME("Negotiate alone",       LIT("Negotiate")),
+    SCHEME("Basic and spaces",      LIT("Basic   ")),
+    SCHEME("Bearerx is a scheme",   LIT("Bearerx " TOK)),
+    SCHEME("other scheme, trailing SP", LIT("Basic abc ")),
+
+    BAD("bare word",                LIT("abc")),
+    BAD("bare word and spaces",     LIT("abc   ")),
+    BAD("bare base64",              LIT("dXNlcg==")),
+    BAD("Bearer not a token",       LIT("Bearer abc")),
+    BAD("Bearer 39 chars",
+        LIT("Bearer pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe76")),
+    BAD("Bearer 41 chars",          LIT("Bearer " TOK "0")),
+    BAD("Bearer uppercase hex",
+        LIT("Bearer pit-6490A1B2-C3D4-4E5F-8A9B-0C1D2E3FE762")),
+    BAD("tab separator",            LIT("Bearer\t" TOK)),
+    BAD("space and tab",            LIT("Bearer \t" TOK)),
+    BAD("Bearer and tab",           LIT("Bearer\t")),
+    BAD("trailing space",           LIT("Bearer " TOK " ")),
+    BAD("bare token, trailing SP",  LIT(TOK " ")),
+    BAD("leading space",            LIT(" Bearer " TOK)),
+    BAD("bare token, leading SP",   LIT(" " TOK)),
+    BAD("two tokens",               LIT("Bearer " TOK " " TOK)),
+    BAD("token then garbage",       LIT(TOK " x")),
+    BAD("token then Bearer",        LIT(TOK " Bearer")),
+    BAD("uppercase prefix, garbage",
+        LIT("PIT-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762 x")),
+    BAD("comma-joined headers",     LIT("Bearer " TOK ", Bearer " TOK)),
+    BAD("NUL after token",          LIT("Bearer " TOK "\0")),
+    BAD("NUL inside token",
+        LIT("Bearer pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3f\0" "762")),
+    BAD("NUL alone",                LIT("\0")),
+    BAD("CRLF injection",           LIT("Bearer " TOK "\r\nX: y")),
+    BAD("non-ASCII in scheme",      LIT("B\xc3\xa9" "arer " TOK)),
+    BAD("non-ASCII credential",     LIT("Basic \xff\xfe")),
+    BAD("DEL byte",                 LIT("Bearer \x7f")),
+    BAD("scheme not a tchar",       LIT("Bea/rer " TOK)),
+    BAD("quoted scheme",            LIT("\"Basic\" abc")),
+    BAD("query-style",              LIT("access_token=" TOK)),
+};
+
+static void test_authorization_table(void **state) {
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < sizeof(auth_cases) / sizeof(auth_cases[0]); i++) {
+        const auth_case_t  *c = &auth_cases[i];
+        const char         *tok = NULL;
+        size_t              tok_len = 0;
+        pit_err_t           rc;
+
+        rc = pit_token_from_authorization(c->s, c->len, &tok, &tok_len);
+        if (rc != c->rc) {
+            fail_msg("authorization: %s: got %d (%s), want %d (%s)",
+                     c->what, rc, pit_strerror(rc), c->rc,
+                     pit_strerror(c->rc));
+        }
+        if (rc == PIT_OK) {
+            if (tok != c->s + c->at || tok_len != PIT_TOKEN_LEN)
+                fail_msg("authorization: %s: token not at %zu", c->what,
+                         c->at);
+        }
+    }
+}
+
+static void test_authorization_leaves_outputs_on_error(void **state) {
+    const char  *tok = (const char *) 1;
+    size_t       tok_len = 7;
+
+    (void) state;
+    assert_int_equal(pit_token_from_authorization(LIT("Basic x"), &tok,
+                                                  &tok_len),
+                     PIT_ERR_AUTH_SCHEME);
+    assert_ptr_equal(tok, (const char *) 1);
+    assert_int_equal(tok_len, 7);
+}
+
+static void test_authorization_reads_only_len_bytes(void **state) {
+    const char  *tok;
+    size_t       tok_len;
+
+    (void) state;
+    /* The value is cut by len, not by a NUL: what follows is ignored. */
+    assert_int_equal(pit_token_from_authorization("Bearer " TOK "garbage",
+                                                  7 + PIT_TOKEN_LEN, &tok,
+                                                  &tok_len),
+                     PIT_OK);
+    assert_int_equal(pit_token_from_authorization("Bearer " TOK, 6, &tok,
+                                                  &tok_len),
+                     PIT_ERR_AUTH_EMPTY);
+}
+
+/* -----------------------------------------------------------------------------
+ * Hashing
+ * -------------------------------------------------------------------------- */
+
+static void test_hash_sha256_of_abc(void **state) {
+    char hex[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash_hex(LIT("abc"), NULL, 0, hex), PIT_OK);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_hash_sha256_of_token(void **state) {
+    char hex[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash_hex(LIT(TOK), NULL, 0, hex), PIT_OK);
+    assert_string_equal(hex, "dd7731cc0bd379a8179fb5bf7179b597"
+                             "80c1cc244ba2d98ad8d5e9a8d32035f8");
+}
+
+static void test_hash_empty_key_means_plain_sha256(void **state) {
+    unsigned char  key[] = "ignored";
+    char           a[PIT_HASH_HEX_LEN + 1], b[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash_hex(LIT(TOK), key, 0, a), PIT_OK);
+    assert_int_equal(pit_token_hash_hex(LIT(TOK), NULL, 0, b), PIT_OK);
+    assert_string_equal(a, b);
+}
+
+static void test_hash_hmac_rfc4231_case2(void **state) {
+    static const unsigned char  key[] = "Jefe";
+    char                        hex[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash_hex(LIT("what do ya want for nothing?"),
+                                        key, 4, hex),
+                     PIT_OK);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+                             "5a003f089d2739839dec58b964ec3843");
+}
+
+static void test_hash_hmac_of_token(void **state) {
+    static const unsigned char  key[] = "0123456789abcdef0123456789abcdef";
+    char                        hex[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash_hex(LIT(TOK), key, 32, hex), PIT_OK);
+    assert_string_equal(hex, "c6bed7b1417b1acff224e583c97f1f05"
+                             "e75fc874b700c291a11e81ada850b08f");
+}
+
+static void test_hash_raw_matches_hex(void **state) {
+    unsigned char  raw[PIT_HASH_LEN], back[PIT_HASH_LEN];
+    char           hex[PIT_HASH_HEX_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_token_hash(LIT(TOK), NULL, 0, raw), PIT_OK);
+    assert_int_equal(pit_token_hash_hex(LIT(TOK), NULL, 0, hex), PIT_OK);
+    assert_int_equal(strlen(hex), PIT_HASH_HEX_LEN);
+    assert_int_equal(pit_hex_decode(hex, PIT_HASH_LEN, back), PIT_OK);
+    assert_memory_equal(raw, back, PIT_HASH_LEN);
+}
+
+/* -----------------------------------------------------------------------------
+ * Hints
+ * -------------------------------------------------------------------------- */
+
+static void test_hint_masks_middle_of_token(void **state) {
+    char hint[PIT_HINT_LEN + 1];
+
+    (void) state;
+    pit_token_hint(LIT(TOK), hint);
+    assert_string_equal(hint, "pit-6490****-****-****-****e762");
+}
+
+typedef struct {
+    const char  *what;
+    const char  *s;
+    size_t       len;
+} hint_case_t;
+
+static const hint_case_t hint_bad[] = {
+    { "41 chars",       LIT(TOK "0") },
+    { "39 chars",       LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe76") },
+    { "uppercase",      LIT("pit-6490A1B2-C3D4-4E5F-8A9B-0C1D2E3FE762") },
+    { "empty",          LIT("") },
+    { "embedded NUL",   LIT("pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3f\0" "762") },
+    { "password",       LIT("hunter2hunter2") },
+};
+
+static void test_hint_of_malformed_input_leaks_nothing(void **state) {
+    char    hint[PIT_HINT_LEN + 1];
+    size_t  i;
+
+    (void) state;
+    for (i = 0; i < sizeof(hint_bad) / sizeof(hint_bad[0]); i++) {
+        memset(hint, 'Z', sizeof(hint));
+        pit_token_hint(hint_bad[i].s, hint_bad[i].len, hint);
+        if (strcmp(hint, "pit-????****-****-****-****????") != 0)
+            fail_msg("hint: %s: got \"%s\"", hint_bad[i].what, hint);
+    }
+}
+
+static void test_hint_fits_its_buffer(void **state) {
+    char hint[PIT_HINT_LEN + 1];
+
+    (void) state;
+    pit_token_hint(LIT(TOK), hint);
+    assert_true(strlen(hint) <= PIT_HINT_LEN);
+    pit_token_hint(LIT("x"), hint);
+    assert_true(strlen(hint) <= PIT_HINT_LEN);
+}
+
+/* -----------------------------------------------------------------------------
+ * Hex and constant-time compare
+ * -------------------------------------------------------------------------- */
+
+static void test_hex_encode_is_lowercase(void **state) {
+    static const unsigned char  in[] = { 0x00, 0x01, 0xab, 0xcd, 0xef, 0xff };
+    char                        out[13];
+
+    (void) state;
+    out[12] = '\0';
+    pit_hex_encode(in, sizeof(in), out);
+    assert_string_equal(out, "0001abcdefff");
+}
+
+static void test_hex_decode_accepts_either_case(void **state) {
+    unsigned char  a[4], b[4];
+    static const unsigned char want[] = { 0xde, 0xad, 0xbe, 0xef };
+
+    (void) state;
+    assert_int_equal(pit_hex_decode("deadbeef", 4, a), PIT_OK);
+    assert_int_equal(pit_hex_decode("DEADBEEF", 4, b), PIT_OK);
+    assert_memory_equal(a, want, 4);
+    assert_memory_equal(b, want, 4);
+}
+
+static void test_hex_decode_rejects_non_hex(void **state) {
+    unsigned char out[2];
+
+    (void) state;
+    assert_int_equal(pit_hex_decode("0g00", 2, out), PIT_ERR_ARG);
+    assert_int_equal(pit_hex_decode("00 0", 2, out), PIT_ERR_ARG);
+    assert_int_equal(pit_hex_decode("00\xaa" "0", 2, out), PIT_ERR_ARG);
+    assert_int_equal(pit_hex_decode("0\0" "00", 2, out), PIT_ERR_ARG);
+}
+
+static void test_ct_equal_compares_all_bytes(void **state) {
+    unsigned char a[32], b[32];
+
+    (void) state;
+    memset(a, 0x5a, sizeof(a));
+    memcpy(b, a, sizeof(b));
+    assert_int_equal(pit_ct_equal(a, b, sizeof(a)), 1);
+    b[31] ^= 0x01;
+    assert_int_equal(pit_ct_equal(a, b, sizeof(a)), 0);
+    b[31] ^= 0x01;
+    b[0] ^= 0x80;
+    assert_int_equal(pit_ct_equal(a, b, sizeof(a)), 0);
+    assert_int_equal(pit_ct_equal(a, b, 0), 1);
+}
+
+/* -----------------------------------------------------------------------------
+ * Integration ids
+ * -------------------------------------------------------------------------- */
+
+static void test_id_generate_yields_valid_ids(void **state) {
+    char a[PIT_ID_LEN + 1], b[PIT_ID_LEN + 1];
+
+    (void) state;
+    assert_int_equal(pit_id_generate(a), PIT_OK);
+    assert_int_equal(strlen(a), PIT_ID_LEN);
+    assert_int_equal(pit_id_validate(a, strlen(a)), PIT_OK);
+    assert_int_equal(pit_id_generate(b), PIT_OK);
+    assert_string_not_equal(a, b);
+}
+
+static void test_id_generate_is_unbiased(void **state) {
+    /* 200000 characters: 3226 expected per symbol, sigma about 56.  A
+     * plain "byte % 62" gives the first 8 symbols about 3900. */
+    static const char  alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    unsigned           count[62];
+    char               id[PIT_ID_LEN + 1];
+    int                i, j;
+
+    (void) state;
+    memset(count, 0, sizeof(count));
+    for (i = 0; i < 10000; i++) {
+        assert_int_equal(pit_id_generate(id), PIT_OK);
+        for (j = 0; j < PIT_ID_LEN; j++) {
+            const char *p = strchr(alphabet, id[j]);
+
+            assert_non_null(p);
+            count[p - alphabet]++;
+        }
+    }
+    for (j = 0; j < 62; j++) {
+        if (count[j] < 2876 || count[j] > 3576)
+            fail_msg("id: symbol '%c' drawn %u times", alphabet[j],
+                     count[j]);
+    }
+}
+
+typedef struct {
+    const char  *what;
+    const char  *s;
+    size_t       len;
+    pit_err_t    rc;
+} id_case_t;
+
+static const id_case_t id_cases[] = {
+    { "seed example",     LIT("ocQHyuzHvysMo5N5VsXc"),  PIT_OK },
+    { "digits",           LIT("01234567890123456789"),  PIT_OK },
+    { "19 chars",         LIT("ocQHyuzHvysMo5N5VsX"),   PIT_ERR_FIELD },
+    { "21 chars",         LIT("ocQHyuzHvysMo5N5VsXcd"), PIT_ERR_FIELD },
+    { "empty",            LIT(""),                      PIT_ERR_FIELD },
+    { "dash",             LIT("ocQHyuzHvysMo5N5VsX-"),  PIT_ERR_FIELD },
+    { "underscore",       LIT("ocQHyuzHvy_Mo5N5VsXc"),  PIT_ERR_FIELD },
+    { "colon",            LIT("ocQHyuzHvy:Mo5N5VsXc"),  PIT_ERR_FIELD },
+    { "embedded NUL",     LIT("ocQHyuzHvy\0Mo5N5VsXc"), PIT_ERR_FIELD },
+    { "non-ASCII",        LIT("ocQHyuzHv\xc3\xa9Mo5N5VsXc"), PIT_ERR_FIELD },
+    { "space",            LIT("ocQHyuzHvy Mo5N5VsXc"),  PIT_ERR_FIELD },
+};
+
+static void test_id_validate_table(void **state) {
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < sizeof(id_cases) / sizeof(id_cases[0]); i++) {
+        if (pit_id_validate(id_cases[i].s, id_cases[i].len) != id_cases[i].rc)
+            fail_msg("id validate: %s", id_cases[i].what);
+    }
+}
+
+/* -----------------------------------------------------------------------------
+ * Hash key file
+ * -------------------------------------------------------------------------- */
+
+/* Writes data[0..len) to a fresh temporary file; returns its path. */
+static char *write_temp(const void *data, size_t len) {
+    char  *path = strdup("/tmp/pit-test-key-XXXXXX");
+    int    fd;
+
+    assert_non_null(path);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    close(fd);
+    return path;
+}
+
+typedef struct {
+    const char  *what;
+    size_t       body;        /* bytes of key material ('k') */
+    const char  *tail;        /* appended after the body */
+    pit_err_t    rc;
+    size_t       key_len;     /* on PIT_OK */
+} key_case_t;
+
+static const key_case_t key_cases[] = {
+    { "16 bytes",               16,  "",       PIT_OK, 16 },
+    { "16 bytes and LF",        16,  "\n",     PIT_OK, 16 },
+    { "16 bytes and CRLF",      16,  "\r\n",   PIT_OK, 16 },
+    { "only one LF stripped",   16,  "\n\n",   PIT_OK, 17 },
+    { "lone CR kept",           16,  "\r",     PIT_OK, 17 },
+    { "256 bytes",              256, "",       PIT_OK, 256 },
+    { "256 bytes and CRLF",     256, "\r\n",   PIT_OK, 256 },
+    { "15 bytes",               15,  "",       PIT_ERR_HASH_KEY, 0 },
+    { "15 bytes and LF",        15,  "\n",     PIT_ERR_HASH_KEY, 0 },
+    { "empty file",             0,   "",       PIT_ERR_HASH_KEY, 0 },
+    { "only LF",                0,   "\n",     PIT_ERR_HASH_KEY, 0 },
+    { "257 bytes",              257, "",       PIT_ERR_HASH_KEY, 0 },
+    { "257 bytes and LF",       257, "\n",     PIT_ERR_HASH_KEY, 0 },
+    { "4096 bytes",             4096, "",      PIT_ERR_HASH_KEY, 0 },
+};
+
+static void test_hash_key_load_table(void **state) {
+    size_t i;
+
+    (void) state;
+    for (i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
+        const key_case_t  *c = &key_cases[i];
+        size_t             tl = strlen(c->tail), n = c->body + tl, klen = 0;
+        unsigned char     *data = malloc(n + 1);
+        unsigned char      key[PIT_HASH_KEY_MAX];
+        char              *path;
+        pit_err_t          rc;
+
+        assert_non_null(data);
+        memset(data, 'k', c->body);
+        memcpy(data + c->body, c->tail, tl);
+        path = write_temp(data, n);
+
+        rc = pit_hash_key_load(path, key, &klen);
+        if (rc != c->rc)
+            fail_msg("key: %s: got %d, want %d", c->what, rc, c->rc);
+        if (rc == PIT_OK) {
+            if (klen != c->key_len)
+                fail_msg("key: %s: length %zu", c->what, klen);
+            assert_memory_equal(key, data, klen);
+        }
+        unlink(path);
+        free(path);
+        free(data);
+    }
+}
+
+static void test_hash_key_load_keeps_binary_bytes(void **state) {
+    static const unsigned char  raw[20] = {
+        0x00, 0xff, 0x0a, 0x0d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+        14, 0x00, 0x80
+    };
+    unsigned char               key[PIT_HASH_KEY_MAX];
+    size_t                      klen = 0;
+    char                       *path = write_temp(raw, sizeof(raw));
+
+    (void) state;
+    assert_int_equal(pit_hash_key_load(path, key, &klen), PIT_OK);
+    assert_int_equal(klen, sizeof(raw));
+    assert_memory_equal(key, raw, sizeof(raw));
+    unlink(path);
+    free(path);
+}
+
+static void test_hash_key_load_missing_file_is_io_error(void **state) {
+    unsigned char  key[PIT_HASH_KEY_MAX];
+    size_t         klen;
+
+    (void) state;
+    assert_int_equal(pit_hash_key_load("/nonexistent/pit/key", key, &klen),
+                     PIT_ERR_IO);
+    assert_int_equal(pit_hash_key_load("/", key, &klen), PIT_ERR_IO);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_accepts_only_exact_lowercase_shape),
+        cmocka_unit_test(test_validate_reads_only_len_bytes),
+        cmocka_unit_test(test_generate_yields_valid_distinct_tokens),
+        cmocka_unit_test(test_generate_randomizes_all_128_bits),
+        cmocka_unit_test(test_authorization_table),
+        cmocka_unit_test(test_authorization_leaves_outputs_on_error),
+        cmocka_unit_test(test_authorization_reads_only_len_bytes),
+        cmocka_unit_test(test_hash_sha256_of_abc),
+        cmocka_unit_test(test_hash_sha256_of_token),
+        cmocka_unit_test(test_hash_empty_key_means_plain_sha256),
+        cmocka_unit_test(test_hash_hmac_rfc4231_case2),
+        cmocka_unit_test(test_hash_hmac_of_token),
+        cmocka_unit_test(test_hash_raw_matches_hex),
+        cmocka_unit_test(test_hint_masks_middle_of_token),
+        cmocka_unit_test(test_hint_of_malformed_input_leaks_nothing),
+        cmocka_unit_test(test_hint_fits_its_buffer),
+        cmocka_unit_test(test_hex_encode_is_lowercase),
+        cmocka_unit_test(test_hex_decode_accepts_either_case),
+        cmocka_unit_test(test_hex_decode_rejects_non_hex),
+        cmocka_unit_test(test_ct_equal_compares_all_bytes),
+        cmocka_unit_test(test_id_generate_yields_valid_ids),
+        cmocka_unit_test(test_id_generate_is_unbiased),
+        cmocka_unit_test(test_id_validate_table),
+        cmocka_unit_test(test_hash_key_load_table),
+        cmocka_unit_test(test_hash_key_load_keeps_binary_bytes),
+        cmocka_unit_test(test_hash_key_load_missing_file_is_io_error),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
