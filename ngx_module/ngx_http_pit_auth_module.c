@@ -1,16 +1,1839 @@
+
+/*
+ * pit-auth: access-phase check of private integration tokens against
+ * Redis, without blocking the worker.
+ *
+ * The first entry of the handler parses the Authorization header with the
+ * core, answers anything malformed at once, and otherwise sends one GET on
+ * the worker's asynchronous Redis connection and returns NGX_AGAIN.  The
+ * reply, or its timeout, posts an event that runs the phases again; the
+ * handler then decides with the core (effective role, scopes, account),
+ * annotates the request for the upstream, or answers with RFC 6750
+ * headers and a JSON body that error_page may replace.
+ */
+
+
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-static ngx_http_module_t  ngx_http_pit_auth_module_ctx = {
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+#include "pit_error.h"
+#include "pit_token.h"
+#include "pit_scope.h"
+#include "pit_record.h"
+#include "pit_rotation.h"
+#include "pit_schema.h"
+
+#include "ngx_http_pit_auth_redis.h"
+
+
+#define NGX_HTTP_PIT_AUTH_OK                  0
+#define NGX_HTTP_PIT_AUTH_MISSING             1
+#define NGX_HTTP_PIT_AUTH_MALFORMED           2
+#define NGX_HTTP_PIT_AUTH_INVALID             3
+#define NGX_HTTP_PIT_AUTH_EXPIRED             4
+#define NGX_HTTP_PIT_AUTH_INSUFFICIENT_SCOPE  5
+#define NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT       6
+#define NGX_HTTP_PIT_AUTH_UNAVAILABLE         7
+#define NGX_HTTP_PIT_AUTH_BAD_REQUEST         8   /* shown as "malformed" */
+
+#define NGX_HTTP_PIT_AUTH_NEW                 0
+#define NGX_HTTP_PIT_AUTH_WAITING             1
+#define NGX_HTTP_PIT_AUTH_LOOKED_UP           2
+
+
+typedef struct {
+    ngx_array_t                  backends;  /* ngx_http_pit_auth_redis_t * */
+} ngx_http_pit_auth_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   enable;
+    ngx_http_pit_auth_redis_addr_t  *redis;
+    ngx_msec_t                   connect_timeout;
+    ngx_msec_t                   read_timeout;
+    ngx_str_t                    prefix;        /* NUL-terminated */
+    ngx_array_t                 *scopes;        /* ngx_http_complex_value_t */
+    ngx_http_complex_value_t    *account;
+    ngx_uint_t                   scope_status;
+    ngx_str_t                    realm;
+    ngx_flag_t                   annotate;
+    ngx_flag_t                   hide_token;
+    ngx_str_t                    hash_key;      /* raw bytes */
+
+    ngx_http_pit_auth_redis_t   *backend;
+} ngx_http_pit_auth_loc_conf_t;
+
+
+typedef struct {
+    ngx_http_request_t          *request;
+    ngx_http_pit_auth_redis_waiter_t  *waiter;
+    ngx_event_t                  wake;
+
+    ngx_uint_t                   state;
+    ngx_uint_t                   lookup_status; /* of parse and GET */
+    ngx_uint_t                   status;        /* of this location */
+    ngx_http_pit_auth_loc_conf_t  *lookup_conf;
+
+    pit_token_record_t          *rec;
+    pit_role_t                   role;          /* effective at decision */
+    u_char                       hint[PIT_HINT_LEN + 1];
+    u_char                       hash[PIT_HASH_HEX_LEN + 1];
+    ngx_str_t                    missing;       /* unsatisfied term */
+    ngx_str_t                    scopes;        /* space-separated */
+} ngx_http_pit_auth_ctx_t;
+
+
+typedef struct {
+    ngx_uint_t                   code;
+    ngx_str_t                    error;         /* RFC 6750 error code */
+    ngx_str_t                    body;
+} ngx_http_pit_auth_answer_t;
+
+
+static ngx_int_t ngx_http_pit_auth_handler(ngx_http_request_t *r);
+static ngx_http_pit_auth_ctx_t *ngx_http_pit_auth_get_ctx(
+    ngx_http_request_t *r);
+static ngx_http_pit_auth_ctx_t *ngx_http_pit_auth_create_ctx(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_pit_auth_start(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_uint_t ngx_http_pit_auth_parse(ngx_http_request_t *r,
+    ngx_http_pit_auth_ctx_t *ctx, ngx_str_t *token);
+static ngx_int_t ngx_http_pit_auth_lookup(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
+    ngx_str_t *token);
+static void ngx_http_pit_auth_reply(void *data, ngx_int_t rc,
+    ngx_str_t *value, const char *reason);
+static void ngx_http_pit_auth_wake_handler(ngx_event_t *ev);
+static void ngx_http_pit_auth_cleanup(void *data);
+static ngx_uint_t ngx_http_pit_auth_decide(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_uint_t ngx_http_pit_auth_check_scopes(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_uint_t ngx_http_pit_auth_check_account(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_pit_auth_finish(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static void ngx_http_pit_auth_log(ngx_http_request_t *r,
+    ngx_http_pit_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_pit_auth_annotate(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_pit_auth_sunset(ngx_http_request_t *r,
+    ngx_http_pit_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_pit_auth_deny(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_pit_auth_www_authenticate(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
+    ngx_http_pit_auth_answer_t *a);
+static ngx_int_t ngx_http_pit_auth_error_page(ngx_http_request_t *r,
+    ngx_uint_t code);
+static ngx_int_t ngx_http_pit_auth_send(ngx_http_request_t *r,
+    ngx_http_pit_auth_answer_t *a);
+static ngx_table_elt_t *ngx_http_pit_auth_push_header(ngx_list_t *list,
+    ngx_pool_t *pool, char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
+    ngx_uint_t authorization);
+static ngx_int_t ngx_http_pit_auth_header_matches(ngx_table_elt_t *h,
+    ngx_uint_t authorization);
+static ngx_uint_t ngx_http_pit_auth_count_authorization(
+    ngx_http_request_t *r);
+static int64_t ngx_http_pit_auth_now(void);
+
+static ngx_int_t ngx_http_pit_auth_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_pit_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void *ngx_http_pit_auth_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_pit_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_pit_auth_key_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_realm(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_pit_auth_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_pit_auth_init_process(ngx_cycle_t *cycle);
+static void ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_enum_t  ngx_http_pit_auth_scope_statuses[] = {
+    { ngx_string("403"), NGX_HTTP_FORBIDDEN },
+    { ngx_string("401"), NGX_HTTP_UNAUTHORIZED },
+    { ngx_null_string, 0 }
 };
+
+
+static ngx_command_t  ngx_http_pit_auth_commands[] = {
+
+    { ngx_string("pit_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("pit_auth_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pit_auth_redis,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_pit_auth_redis_timeout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_key_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pit_auth_key_prefix,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pit_auth_scope,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_account"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, account),
+      NULL },
+
+    { ngx_string("pit_auth_scope_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, scope_status),
+      &ngx_http_pit_auth_scope_statuses },
+
+    { ngx_string("pit_auth_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pit_auth_realm,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_annotate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, annotate),
+      NULL },
+
+    { ngx_string("pit_auth_hide_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, hide_token),
+      NULL },
+
+    { ngx_string("pit_auth_hash_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pit_auth_hash_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_pit_auth_module_ctx = {
+    ngx_http_pit_auth_add_variables,       /* preconfiguration */
+    ngx_http_pit_auth_init,                /* postconfiguration */
+
+    ngx_http_pit_auth_create_main_conf,    /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_pit_auth_create_loc_conf,     /* create location configuration */
+    ngx_http_pit_auth_merge_loc_conf       /* merge location configuration */
+};
+
 
 ngx_module_t  ngx_http_pit_auth_module = {
     NGX_MODULE_V1,
-    &ngx_http_pit_auth_module_ctx,
-    NULL,
-    NGX_HTTP_MODULE,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    &ngx_http_pit_auth_module_ctx,         /* module context */
+    ngx_http_pit_auth_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_pit_auth_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_pit_auth_exit_process,        /* exit process */
+    NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_str_t  ngx_http_pit_auth_status_names[] = {
+    ngx_string("ok"),
+    ngx_string("missing"),
+    ngx_string("malformed"),
+    ngx_string("invalid"),
+    ngx_string("expired"),
+    ngx_string("insufficient_scope"),
+    ngx_string("wrong_account"),
+    ngx_string("unavailable"),
+    ngx_string("malformed")
+};
+
+
+#define NGX_HTTP_PIT_AUTH_BODY(code, message, error)                          \
+    ngx_string("{\"statusCode\":" #code ",\"message\":\"" message             \
+               "\",\"error\":\"" error "\"}\n")
+
+static ngx_http_pit_auth_answer_t  ngx_http_pit_auth_answers[] = {
+
+    /* ok */
+    { NGX_HTTP_OK, ngx_null_string, ngx_null_string },
+
+    /* missing */
+    { NGX_HTTP_UNAUTHORIZED, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(401, "Missing token: an Authorization: Bearer "
+                             "token is required", "Unauthorized") },
+
+    /* malformed */
+    { NGX_HTTP_UNAUTHORIZED, ngx_string("invalid_token"),
+      NGX_HTTP_PIT_AUTH_BODY(401, "Invalid token: access token is invalid",
+                             "Unauthorized") },
+
+    /* invalid */
+    { NGX_HTTP_UNAUTHORIZED, ngx_string("invalid_token"),
+      NGX_HTTP_PIT_AUTH_BODY(401, "Invalid token: access token is invalid",
+                             "Unauthorized") },
+
+    /* expired */
+    { NGX_HTTP_UNAUTHORIZED, ngx_string("invalid_token"),
+      NGX_HTTP_PIT_AUTH_BODY(401, "Invalid token: access token is invalid",
+                             "Unauthorized") },
+
+    /* insufficient_scope */
+    { NGX_HTTP_FORBIDDEN, ngx_string("insufficient_scope"),
+      NGX_HTTP_PIT_AUTH_BODY(403, "The token is not authorized for this "
+                             "scope.", "Forbidden") },
+
+    /* wrong_account */
+    { NGX_HTTP_FORBIDDEN, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(403, "The token does not have access to this "
+                             "location.", "Forbidden") },
+
+    /* unavailable */
+    { NGX_HTTP_SERVICE_UNAVAILABLE, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(503, "Authorization backend unavailable",
+                             "Service Unavailable") },
+
+    /* bad request */
+    { NGX_HTTP_BAD_REQUEST, ngx_string("invalid_request"),
+      NGX_HTTP_PIT_AUTH_BODY(400, "Invalid request", "Bad Request") }
+};
+
+
+/* pit_auth_scope_status 401: HighLevel's answer */
+static ngx_http_pit_auth_answer_t  ngx_http_pit_auth_scope_401 = {
+    NGX_HTTP_UNAUTHORIZED, ngx_string("insufficient_scope"),
+    NGX_HTTP_PIT_AUTH_BODY(401, "The token is not authorized for this scope.",
+                           "Unauthorized")
+};
+
+
+#define NGX_HTTP_PIT_AUTH_VAR_STATUS      0
+#define NGX_HTTP_PIT_AUTH_VAR_IID         1
+#define NGX_HTTP_PIT_AUTH_VAR_ACCOUNT     2
+#define NGX_HTTP_PIT_AUTH_VAR_SCOPES      3
+#define NGX_HTTP_PIT_AUTH_VAR_ROLE        4
+#define NGX_HTTP_PIT_AUTH_VAR_HINT        5
+#define NGX_HTTP_PIT_AUTH_VAR_EXPIRES_IN  6
+
+static ngx_http_variable_t  ngx_http_pit_auth_vars[] = {
+
+    { ngx_string("pit_auth_status"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_integration_id"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_IID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_account_id"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_ACCOUNT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_scopes"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_SCOPES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_token_role"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_ROLE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_token_hint"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_HINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_token_expires_in"), NULL, ngx_http_pit_auth_variable,
+      NGX_HTTP_PIT_AUTH_VAR_EXPIRES_IN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/* the access handler */
+
+
+static ngx_int_t
+ngx_http_pit_auth_handler(ngx_http_request_t *r)
+{
+    ngx_http_pit_auth_ctx_t       *ctx;
+    ngx_http_pit_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_pit_auth_module);
+
+    if (!alcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pit_auth handler");
+
+    ctx = ngx_http_pit_auth_get_ctx(r);
+
+    if (ctx == NULL) {
+        ctx = ngx_http_pit_auth_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_PIT_AUTH_WAITING:
+        return NGX_AGAIN;
+
+    case NGX_HTTP_PIT_AUTH_LOOKED_UP:
+
+        /* an internal redirect keeps the lookup if it asks the same store */
+
+        if (ctx->lookup_conf == NULL
+            || (ctx->lookup_conf->backend == alcf->backend
+                && ctx->lookup_conf->prefix.data == alcf->prefix.data
+                && ctx->lookup_conf->hash_key.data == alcf->hash_key.data))
+        {
+            return ngx_http_pit_auth_finish(r, alcf, ctx);
+        }
+
+        break;
+
+    default: /* NGX_HTTP_PIT_AUTH_NEW */
+        break;
+    }
+
+    if (ngx_http_pit_auth_remove_headers(r, 0) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_pit_auth_start(r, alcf, ctx);
+}
+
+
+/*
+ * ngx_http_internal_redirect() zeroes module contexts; the cleanup handler
+ * keeps ours reachable, as the realip module does with its pool cleanup.
+ */
+
+static ngx_http_pit_auth_ctx_t *
+ngx_http_pit_auth_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_cleanup_t       *cln;
+    ngx_http_pit_auth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_pit_auth_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_pit_auth_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_pit_auth_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_http_pit_auth_ctx_t *
+ngx_http_pit_auth_create_ctx(ngx_http_request_t *r)
+{
+    ngx_http_cleanup_t       *cln;
+    ngx_http_pit_auth_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_pit_auth_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_pit_auth_cleanup;
+    cln->data = ctx;
+
+    ctx->request = r;
+    ctx->wake.handler = ngx_http_pit_auth_wake_handler;
+    ctx->wake.data = ctx;
+    ctx->wake.log = r->connection->log;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_pit_auth_module);
+
+    return ctx;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_start(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_str_t   token;
+    ngx_uint_t  status;
+
+    ctx->rec = NULL;
+    ctx->lookup_conf = NULL;
+
+    status = ngx_http_pit_auth_parse(r, ctx, &token);
+
+    if (status != NGX_HTTP_PIT_AUTH_OK) {
+
+        /* answered without touching Redis */
+
+        ctx->lookup_status = status;
+        ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
+
+        return ngx_http_pit_auth_finish(r, alcf, ctx);
+    }
+
+    return ngx_http_pit_auth_lookup(r, alcf, ctx, &token);
+}
+
+
+/*
+ * Returns NGX_HTTP_PIT_AUTH_OK with the token, or the verdict on a request
+ * that must not reach Redis.  A query-string token is never used: alone it
+ * counts as no token, beside a header it makes the request invalid.
+ */
+
+static ngx_uint_t
+ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
+    ngx_str_t *token)
+{
+    size_t            len;
+    ngx_str_t         arg;
+    pit_err_t         rc;
+    const char       *tok;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    ctx->hint[0] = '\0';
+
+    if (h == NULL) {
+        return NGX_HTTP_PIT_AUTH_MISSING;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "access_token", 12, &arg) == NGX_OK
+        || ngx_http_pit_auth_count_authorization(r) > 1)
+    {
+        return NGX_HTTP_PIT_AUTH_BAD_REQUEST;
+    }
+
+    rc = pit_token_from_authorization((const char *) h->value.data,
+                                      h->value.len, &tok, &len);
+
+    switch (rc) {
+
+    case PIT_OK:
+        break;
+
+    case PIT_ERR_AUTH_SCHEME:
+        return NGX_HTTP_PIT_AUTH_MISSING;
+
+    case PIT_ERR_AUTH_EMPTY:
+        return NGX_HTTP_PIT_AUTH_BAD_REQUEST;
+
+    default:
+
+        /* the hint of a malformed value shows none of its bytes */
+
+        pit_token_hint((const char *) h->value.data, h->value.len,
+                       (char *) ctx->hint);
+        return NGX_HTTP_PIT_AUTH_MALFORMED;
+    }
+
+    pit_token_hint(tok, len, (char *) ctx->hint);
+
+    token->data = (u_char *) tok;
+    token->len = len;
+
+    return NGX_HTTP_PIT_AUTH_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_lookup(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
+    ngx_str_t *token)
+{
+    u_char     *key;
+    ngx_str_t   k;
+
+    if (pit_token_hash_hex((const char *) token->data, token->len,
+                           alcf->hash_key.data, alcf->hash_key.len,
+                           (char *) ctx->hash)
+        != PIT_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    key = ngx_pnalloc(r->pool, PIT_KEY_MAX);
+    if (key == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (pit_key_token((char *) key, PIT_KEY_MAX, (char *) alcf->prefix.data,
+                      (char *) ctx->hash)
+        != PIT_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.data = key;
+    k.len = ngx_strlen(key);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pit_auth: GET %s... for %s", ctx->hash, ctx->hint);
+
+    ctx->lookup_conf = alcf;
+    ctx->waiter = ngx_http_pit_auth_redis_get(alcf->backend, &k,
+                                              ngx_http_pit_auth_reply, ctx,
+                                              r->connection->log);
+
+    if (ctx->waiter == NULL) {
+        ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+        ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pit_auth: redis %V is down, token %s unavailable",
+                      ngx_http_pit_auth_redis_name(alcf->backend), ctx->hint);
+
+        return ngx_http_pit_auth_finish(r, alcf, ctx);
+    }
+
+    ctx->state = NGX_HTTP_PIT_AUTH_WAITING;
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Called from inside hiredis (or the reply timer): decode what is needed
+ * while the value is valid, then resume the request from a posted event,
+ * outside hiredis.
+ */
+
+static void
+ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
+    const char *reason)
+{
+    pit_err_t                 err;
+    ngx_http_request_t       *r;
+    ngx_http_pit_auth_ctx_t  *ctx;
+
+    ctx = data;
+    r = ctx->request;
+
+    ctx->waiter = NULL;
+    ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
+
+    if (rc == NGX_DECLINED) {
+        ctx->lookup_status = NGX_HTTP_PIT_AUTH_INVALID;
+
+    } else if (rc == NGX_ERROR) {
+        ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pit_auth: redis %V: %s, token %s key %*s... "
+                      "unavailable",
+                      ngx_http_pit_auth_redis_name(ctx->lookup_conf->backend),
+                      reason, ctx->hint, (size_t) 8, ctx->hash);
+
+    } else {
+        ctx->rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+
+        err = ctx->rec ? pit_token_record_from_json((char *) value->data,
+                                                    value->len, ctx->rec)
+                       : PIT_ERR_NOMEM;
+
+        if (err == PIT_OK) {
+            ctx->lookup_status = NGX_HTTP_PIT_AUTH_OK;
+
+        } else {
+
+            /* bad data in Redis is our fault, not the client's */
+
+            ctx->rec = NULL;
+            ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "pit_auth: undecodable token record (%s, %uz "
+                          "bytes) for token %s key %*s...",
+                          pit_strerror(err), value->len, ctx->hint,
+                          (size_t) 8, ctx->hash);
+        }
+    }
+
+    ngx_post_event(&ctx->wake, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_pit_auth_wake_handler(ngx_event_t *ev)
+{
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_http_pit_auth_ctx_t  *ctx;
+
+    ctx = ev->data;
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    /* never r->args: it may hold an access_token */
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "pit_auth wake: \"%V\"", &r->uri);
+
+    r->write_event_handler(r);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* A request that ends while its reply is pending is never touched again. */
+
+static void
+ngx_http_pit_auth_cleanup(void *data)
+{
+    ngx_http_pit_auth_ctx_t  *ctx = data;
+
+    if (ctx->waiter) {
+        ngx_http_pit_auth_redis_detach(ctx->waiter);
+        ctx->waiter = NULL;
+    }
+
+    if (ctx->wake.posted) {
+        ngx_delete_posted_event(&ctx->wake);
+    }
+}
+
+
+/* decision */
+
+
+static ngx_uint_t
+ngx_http_pit_auth_decide(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    size_t      len;
+    ngx_uint_t  status;
+
+    if (ctx->lookup_status != NGX_HTTP_PIT_AUTH_OK || ctx->rec == NULL) {
+        return ctx->lookup_status;
+    }
+
+    ctx->role = pit_role_effective(ctx->rec->role, ctx->rec->until_ms,
+                                   ngx_http_pit_auth_now());
+
+    if (ctx->role == PIT_ROLE_INVALID) {
+        return NGX_HTTP_PIT_AUTH_EXPIRED;
+    }
+
+    if (ctx->scopes.data == NULL) {
+        ctx->scopes.data = ngx_pnalloc(r->pool,
+                                 PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1);
+        if (ctx->scopes.data == NULL) {
+            return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+        }
+
+        if (pit_scope_set_format(&ctx->rec->scopes, (char *) ctx->scopes.data,
+                                 PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1,
+                                 &len)
+            != PIT_OK)
+        {
+            return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+        }
+
+        ctx->scopes.len = len;
+    }
+
+    status = ngx_http_pit_auth_check_scopes(r, alcf, ctx);
+
+    if (status != NGX_HTTP_PIT_AUTH_OK) {
+        return status;
+    }
+
+    return ngx_http_pit_auth_check_account(r, alcf, ctx);
+}
+
+
+/*
+ * Every pit_auth_scope value must hold; a value that evaluates to the
+ * empty string requires nothing, so that a map can drive it.
+ */
+
+static ngx_uint_t
+ngx_http_pit_auth_check_scopes(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    size_t                     len;
+    ngx_str_t                  expr;
+    pit_err_t                  rc;
+    ngx_uint_t                 i;
+    const char                *missing;
+    ngx_http_complex_value_t  *cv;
+
+    if (alcf->scopes == NULL) {
+        return NGX_HTTP_PIT_AUTH_OK;
+    }
+
+    cv = alcf->scopes->elts;
+
+    for (i = 0; i < alcf->scopes->nelts; i++) {
+
+        if (ngx_http_complex_value(r, &cv[i], &expr) != NGX_OK) {
+            return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+        }
+
+        rc = pit_scope_expr_check((const char *) expr.data, expr.len,
+                                  &ctx->rec->scopes, &missing, &len);
+
+        if (rc == PIT_OK) {
+            continue;
+        }
+
+        if (rc == PIT_ERR_SCOPE_MISSING) {
+            ctx->missing.data = (u_char *) missing;
+            ctx->missing.len = len;
+            return NGX_HTTP_PIT_AUTH_INSUFFICIENT_SCOPE;
+        }
+
+        /* a variable produced a bad expression: a configuration error */
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "pit_auth: invalid scope expression \"%V\"", &expr);
+
+        ctx->missing = expr;
+
+        return NGX_HTTP_PIT_AUTH_INSUFFICIENT_SCOPE;
+    }
+
+    return NGX_HTTP_PIT_AUTH_OK;
+}
+
+
+/* An account that evaluates to the empty string matches no token. */
+
+static ngx_uint_t
+ngx_http_pit_auth_check_account(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_str_t  acct;
+
+    if (alcf->account == NULL) {
+        return NGX_HTTP_PIT_AUTH_OK;
+    }
+
+    if (ngx_http_complex_value(r, alcf->account, &acct) != NGX_OK) {
+        return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
+    }
+
+    if (acct.len == 0
+        || acct.len != ngx_strlen(ctx->rec->acct)
+        || ngx_strncmp(acct.data, ctx->rec->acct, acct.len) != 0)
+    {
+        return NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT;
+    }
+
+    return NGX_HTTP_PIT_AUTH_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_finish(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    if (ngx_http_pit_auth_remove_headers(r, alcf->hide_token) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_null(&ctx->missing);
+
+    ctx->status = ngx_http_pit_auth_decide(r, alcf, ctx);
+
+    ngx_http_pit_auth_log(r, ctx);
+
+    if (ctx->status != NGX_HTTP_PIT_AUTH_OK) {
+        return ngx_http_pit_auth_deny(r, alcf, ctx);
+    }
+
+    if (alcf->annotate && ngx_http_pit_auth_annotate(r, alcf, ctx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_pit_auth_sunset(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pit_auth_log(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_str_t  *name;
+
+    name = &ngx_http_pit_auth_status_names[ctx->status];
+
+    if (ctx->status == NGX_HTTP_PIT_AUTH_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "pit_auth: %V, token %s", name, ctx->hint);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "pit_auth: %V, token \"%s\"%s%V", name, ctx->hint,
+                  ctx->missing.len ? ", missing scope " : "",
+                  &ctx->missing);
+}
+
+
+/* response */
+
+
+static ngx_int_t
+ngx_http_pit_auth_annotate(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_str_t    v;
+    ngx_list_t  *h;
+
+    h = &r->headers_in.headers;
+
+    v.data = (u_char *) ctx->rec->iid;
+    v.len = ngx_strlen(v.data);
+
+    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Integration-Id", &v)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    v.data = (u_char *) ctx->rec->acct;
+    v.len = ngx_strlen(v.data);
+
+    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Account-Id", &v)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Scopes",
+                                      &ctx->scopes)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* RFC 8594: a previous token tells its user when it stops working. */
+
+static ngx_int_t
+ngx_http_pit_auth_sunset(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
+{
+    u_char     *p;
+    ngx_str_t   v;
+
+    if (ctx->role != PIT_ROLE_PREVIOUS) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT") - 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.data = p;
+    v.len = ngx_http_time(p, (time_t) (ctx->rec->until_ms / 1000)) - p;
+
+    if (ngx_http_pit_auth_push_header(&r->headers_out.headers, r->pool,
+                                      "Sunset", &v)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Denials are returned as status codes, so that satisfy any and error_page
+ * work as with nginx's own access modules; only when nginx would answer
+ * with its HTML page does the module send its JSON body itself.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_deny(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_str_t                    v;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_pit_auth_answer_t  *a;
+
+    a = &ngx_http_pit_auth_answers[ctx->status];
+
+    if (ctx->status == NGX_HTTP_PIT_AUTH_INSUFFICIENT_SCOPE
+        && alcf->scope_status == NGX_HTTP_UNAUTHORIZED)
+    {
+        a = &ngx_http_pit_auth_scope_401;
+    }
+
+    if (ngx_http_pit_auth_www_authenticate(r, alcf, ctx, a) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (a->code == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        ngx_str_set(&v, "1");
+
+        if (ngx_http_pit_auth_push_header(&r->headers_out.headers, r->pool,
+                                          "Retry-After", &v)
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if ((clcf->satisfy == NGX_HTTP_SATISFY_ANY
+         && (a->code == NGX_HTTP_UNAUTHORIZED
+             || a->code == NGX_HTTP_FORBIDDEN))
+        || ngx_http_pit_auth_error_page(r, a->code))
+    {
+        return a->code;
+    }
+
+    return ngx_http_pit_auth_send(r, a);
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_www_authenticate(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
+    ngx_http_pit_auth_answer_t *a)
+{
+    u_char           *p, *q;
+    size_t            len;
+    ngx_str_t         v;
+    ngx_table_elt_t  *h;
+
+    if (ctx->status == NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT
+        || ctx->status == NGX_HTTP_PIT_AUTH_UNAVAILABLE)
+    {
+        return NGX_OK;
+    }
+
+    len = sizeof("Bearer realm=\"\", error=\"\", scope=\"\"") - 1
+          + alcf->realm.len + a->error.len + ctx->missing.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v.data = p;
+
+    p = ngx_sprintf(p, "Bearer realm=\"%V\"", &alcf->realm);
+
+    if (a->error.len) {
+        p = ngx_sprintf(p, ", error=\"%V\"", &a->error);
+    }
+
+    if (ctx->missing.len) {
+
+        /* RFC 6750 scope syntax: "a|b" is offered as "a b" */
+
+        q = p + sizeof(", scope=\"") - 1;
+        p = ngx_sprintf(p, ", scope=\"%V\"", &ctx->missing);
+
+        for ( /* void */ ; q < p - 1; q++) {
+            if (*q == '|') {
+                *q = ' ';
+            }
+        }
+    }
+
+    v.len = p - v.data;
+
+    h = ngx_http_pit_auth_push_header(&r->headers_out.headers, r->pool,
+                                      "WWW-Authenticate", &v);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.www_authenticate = h;
+
+    return NGX_OK;
+}
+
+
+/* Returns 1 if nginx would answer code with an error_page. */
+
+static ngx_int_t
+ngx_http_pit_auth_error_page(ngx_http_request_t *r, ngx_uint_t code)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->error_page || clcf->error_pages == NULL || r->uri_changes == 0) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == (ngx_int_t) code) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_send(ngx_http_request_t *r, ngx_http_pit_auth_answer_t *a)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    r->headers_out.status = a->code;
+    r->headers_out.content_length_n = a->body.len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        ngx_http_finalize_request(r, rc);
+        return NGX_DONE;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return NGX_DONE;
+    }
+
+    b->pos = a->body.data;
+    b->last = a->body.data + a->body.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
+
+    return NGX_DONE;
+}
+
+
+/* headers */
+
+
+static ngx_table_elt_t *
+ngx_http_pit_auth_push_header(ngx_list_t *list, ngx_pool_t *pool, char *name,
+    ngx_str_t *value)
+{
+    size_t            len;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+
+    h = ngx_list_push(list);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->lowcase_key = ngx_pnalloc(pool, len);
+    if (h->lowcase_key == NULL) {
+        return NULL;
+    }
+
+    h->key.data = (u_char *) name;
+    h->key.len = len;
+    h->value = *value;
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
+
+    return h;
+}
+
+
+/*
+ * Unlinks client-sent X-Pit-* headers (and Authorization if asked) from
+ * the request's header list, which every upstream module walks.  Marking
+ * them with hash 0 is not enough: proxy_pass sends such entries anyway.
+ * The list is re-chained around the removed elements, which stay where
+ * they are, so that headers_in pointers into it remain valid.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
+    ngx_uint_t authorization)
+{
+    ngx_uint_t        i, start, found;
+    ngx_list_t       *list;
+    ngx_list_part_t   head, *part, *last, *p;
+    ngx_table_elt_t  *h;
+
+    list = &r->headers_in.headers;
+    found = 0;
+
+    for (part = &list->part; part && !found; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (ngx_http_pit_auth_header_matches(&h[i], authorization)) {
+                found = 1;
+                break;
+            }
+        }
+    }
+
+    if (!found) {
+        return NGX_OK;
+    }
+
+    head.next = NULL;
+    last = &head;
+
+    for (part = &list->part; part; part = part->next) {
+        h = part->elts;
+        start = 0;
+
+        for (i = 0; i <= part->nelts; i++) {
+
+            if (i < part->nelts
+                && !ngx_http_pit_auth_header_matches(&h[i], authorization))
+            {
+                continue;
+            }
+
+            if (i > start) {
+                p = ngx_palloc(r->pool, sizeof(ngx_list_part_t));
+                if (p == NULL) {
+                    return NGX_ERROR;
+                }
+
+                p->elts = &h[start];
+                p->nelts = i - start;
+                p->next = NULL;
+
+                last->next = p;
+                last = p;
+            }
+
+            start = i + 1;
+        }
+    }
+
+    /* ngx_list_push() must append to fresh memory, never over a kept run */
+
+    p = ngx_palloc(r->pool, sizeof(ngx_list_part_t));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p->elts = ngx_palloc(r->pool, list->nalloc * list->size);
+    if (p->elts == NULL) {
+        return NGX_ERROR;
+    }
+
+    p->nelts = 0;
+    p->next = NULL;
+    last->next = p;
+
+    list->part = *head.next;
+    list->last = (head.next == p) ? &list->part : p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_header_matches(ngx_table_elt_t *h, ngx_uint_t authorization)
+{
+    if (h->key.len >= 6
+        && ngx_strncasecmp(h->key.data, (u_char *) "x-pit-", 6) == 0)
+    {
+        return 1;
+    }
+
+    return authorization
+           && h->key.len == sizeof("Authorization") - 1
+           && ngx_strncasecmp(h->key.data, (u_char *) "authorization",
+                              sizeof("Authorization") - 1) == 0;
+}
+
+
+static ngx_uint_t
+ngx_http_pit_auth_count_authorization(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            n += ngx_http_pit_auth_header_matches(&h[i], 1)
+                 && h[i].key.len == sizeof("Authorization") - 1;
+        }
+    }
+
+    return n;
+}
+
+
+static int64_t
+ngx_http_pit_auth_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* variables */
+
+
+static ngx_int_t
+ngx_http_pit_auth_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_pit_auth_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                   *p;
+    int64_t                   left;
+    ngx_str_t                 s;
+    ngx_http_pit_auth_ctx_t  *ctx;
+
+    ctx = ngx_http_pit_auth_get_ctx(r);
+
+    if (ctx == NULL || ctx->state != NGX_HTTP_PIT_AUTH_LOOKED_UP) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_str_null(&s);
+
+    switch (data) {
+
+    case NGX_HTTP_PIT_AUTH_VAR_STATUS:
+        s = ngx_http_pit_auth_status_names[ctx->status];
+        break;
+
+    case NGX_HTTP_PIT_AUTH_VAR_HINT:
+        s.data = ctx->hint;
+        s.len = ngx_strlen(ctx->hint);
+        break;
+
+    default:
+        if (ctx->rec == NULL) {
+            break;
+        }
+
+        if (data == NGX_HTTP_PIT_AUTH_VAR_IID) {
+            s.data = (u_char *) ctx->rec->iid;
+
+        } else if (data == NGX_HTTP_PIT_AUTH_VAR_ACCOUNT) {
+            s.data = (u_char *) ctx->rec->acct;
+
+        } else if (data == NGX_HTTP_PIT_AUTH_VAR_ROLE) {
+            s.data = (u_char *) pit_role_name(ctx->role);
+
+        } else if (data == NGX_HTTP_PIT_AUTH_VAR_SCOPES) {
+            s = ctx->scopes;
+            break;
+
+        } else if (ctx->role == PIT_ROLE_NEXT
+                   || ctx->role == PIT_ROLE_PREVIOUS)
+        {
+            p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            left = (ctx->rec->until_ms - ngx_http_pit_auth_now()) / 1000;
+            s.data = p;
+            s.len = ngx_sprintf(p, "%L", left > 0 ? left : 0) - p;
+            break;
+        }
+
+        s.len = s.data ? ngx_strlen(s.data) : 0;
+    }
+
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s.data;
+
+    return NGX_OK;
+}
+
+
+/* configuration */
+
+
+static void *
+ngx_http_pit_auth_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_pit_auth_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&amcf->backends, cf->pool, 2,
+                       sizeof(ngx_http_pit_auth_redis_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return amcf;
+}
+
+
+static void *
+ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_pit_auth_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->prefix = { 0, NULL };
+     *     conf->realm = { 0, NULL };
+     *     conf->hash_key = { 0, NULL };
+     *     conf->backend = NULL;
+     */
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->redis = NGX_CONF_UNSET_PTR;
+    conf->connect_timeout = NGX_CONF_UNSET_MSEC;
+    conf->read_timeout = NGX_CONF_UNSET_MSEC;
+    conf->scopes = NGX_CONF_UNSET_PTR;
+    conf->account = NGX_CONF_UNSET_PTR;
+    conf->scope_status = NGX_CONF_UNSET_UINT;
+    conf->annotate = NGX_CONF_UNSET;
+    conf->hide_token = NGX_CONF_UNSET;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_pit_auth_loc_conf_t *prev = parent;
+    ngx_http_pit_auth_loc_conf_t *conf = child;
+
+    ngx_http_pit_auth_main_conf_t  *amcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_ptr_value(conf->redis, prev->redis, NULL);
+    ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout,
+                              100);
+    ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 250);
+    ngx_conf_merge_str_value(conf->prefix, prev->prefix, PIT_PREFIX_DEFAULT);
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->account, prev->account, NULL);
+    ngx_conf_merge_uint_value(conf->scope_status, prev->scope_status,
+                              NGX_HTTP_FORBIDDEN);
+    ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
+    ngx_conf_merge_value(conf->annotate, prev->annotate, 1);
+    ngx_conf_merge_value(conf->hide_token, prev->hide_token, 1);
+
+    if (conf->hash_key.data == NULL) {
+        conf->hash_key = prev->hash_key;
+    }
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"pit_auth\" is on but no \"pit_auth_redis\" "
+                           "is configured");
+        return NGX_CONF_ERROR;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pit_auth_module);
+
+    conf->backend = ngx_http_pit_auth_redis_add(cf, &amcf->backends,
+                                                conf->redis,
+                                                conf->connect_timeout,
+                                                conf->read_timeout);
+    if (conf->backend == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->redis != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    alcf->redis = ngx_pcalloc(cf->pool,
+                              sizeof(ngx_http_pit_auth_redis_addr_t));
+    if (alcf->redis == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_pit_auth_redis_parse(cf, &value[1], cf->args->nelts - 1,
+                                         alcf->redis);
+}
+
+
+static char *
+ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value;
+    ngx_msec_t   t[2];
+    ngx_uint_t   i;
+
+    if (alcf->connect_timeout != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < 2; i++) {
+        t[i] = ngx_parse_time(&value[i + 1], 0);
+
+        if (t[i] == (ngx_msec_t) NGX_ERROR || t[i] == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid pit_auth_redis_timeout \"%V\"",
+                               &value[i + 1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    alcf->connect_timeout = t[0];
+    alcf->read_timeout = t[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_key_prefix(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->prefix.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (pit_prefix_validate((const char *) value[1].data, value[1].len)
+        != PIT_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pit_auth_key_prefix \"%V\": "
+                           "1-64 printable characters without blanks",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->prefix = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->scopes == NGX_CONF_UNSET_PTR) {
+        alcf->scopes = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_complex_value_t));
+        if (alcf->scopes == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        cv = ngx_array_push(alcf->scopes);
+        if (cv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[i];
+        ccv.complex_value = cv;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (cv->lengths == NULL
+            && pit_scope_expr_validate((const char *) value[i].data,
+                                       value[i].len)
+               != PIT_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid pit_auth_scope \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_realm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (alcf->realm.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] < 0x20 || value[1].data[i] > 0x7e
+            || value[1].data[i] == '"' || value[1].data[i] == '\\')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid pit_auth_realm \"%V\": printable "
+                               "ASCII without quotes or backslashes",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    alcf->realm = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    size_t      len;
+    u_char      key[PIT_HASH_KEY_MAX];
+    pit_err_t   rc;
+    ngx_str_t  *value, name;
+
+    if (alcf->hash_key.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    rc = pit_hash_key_load((const char *) name.data, key, &len);
+
+    if (rc != PIT_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pit_auth_hash_key \"%V\": %s", &name,
+                           pit_strerror(rc));
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->hash_key.data = ngx_pnalloc(cf->pool, len);
+    if (alcf->hash_key.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(alcf->hash_key.data, key, len);
+    alcf->hash_key.len = len;
+
+    ngx_explicit_memzero(key, sizeof(key));
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_pit_auth_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_pit_auth_main_conf_t  *amcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_pit_auth_module);
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_pit_auth_redis_init_process(cycle, &amcf->backends);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_pit_auth_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_pit_auth_module);
+    if (amcf == NULL) {
+        return;
+    }
+
+    ngx_http_pit_auth_redis_exit_process(&amcf->backends);
+}

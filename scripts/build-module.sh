@@ -28,7 +28,9 @@ else
 fi
 
 stamp="$work/.configured"
-want="$src ${flags[*]}"
+# config picks up optional module sources at configure time: a new one
+# must trigger a fresh configure.
+want="$src ${flags[*]} $(cd "$repo" && echo ngx_module/*.c)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     rm -rf "$work"
     mkdir -p "$work"

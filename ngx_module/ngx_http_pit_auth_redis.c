@@ -1,0 +1,912 @@
+
+/*
+ * pit-auth: one hiredis asynchronous connection per worker and backend,
+ * driven by nginx's event loop.
+ *
+ * The adapter wraps the hiredis socket in an ngx_connection_t whose events
+ * are level-triggered, because hiredis reads at most one buffer per call
+ * and expects to be called again while data remains.  hiredis 0.14 has no
+ * timeouts: the connect timeout is a timer on the backend, the reply
+ * timeout a timer on each waiter; either one tears the connection down, so
+ * every pending lookup fails at once, and a timer reconnects with an
+ * exponential backoff.  Host names were resolved when the configuration
+ * was read: the worker only ever connects to a numeric address or a unix
+ * socket, which never blocks.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "ngx_http_pit_auth_redis.h"
+
+
+#define NGX_HTTP_PIT_AUTH_REDIS_PORT         6379
+#define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN  50
+#define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MAX  1000
+#define NGX_HTTP_PIT_AUTH_REDIS_VALUE_MAX    (1024 * 1024)
+
+
+struct ngx_http_pit_auth_redis_s {
+    ngx_http_pit_auth_redis_addr_t       addr;
+    ngx_msec_t                           connect_timeout;
+    ngx_msec_t                           read_timeout;
+
+    redisAsyncContext                   *ac;      /* NULL: disconnected */
+    ngx_event_t                          connect_timer;
+    ngx_event_t                          reconnect;
+    ngx_msec_t                           backoff;
+    ngx_log_t                           *log;
+    unsigned                             exiting:1;
+};
+
+
+struct ngx_http_pit_auth_redis_waiter_s {
+    ngx_http_pit_auth_redis_t           *rd;
+    redisAsyncContext                   *ac;
+    ngx_http_pit_auth_redis_handler_pt   handler;  /* NULL: detached */
+    void                                *data;
+    ngx_event_t                          timer;
+};
+
+
+static void ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd);
+static ngx_int_t ngx_http_pit_auth_redis_attach(ngx_http_pit_auth_redis_t *rd,
+    redisAsyncContext *ac);
+static void ngx_http_pit_auth_redis_handshake(ngx_http_pit_auth_redis_t *rd,
+    redisAsyncContext *ac);
+static void ngx_http_pit_auth_redis_reset(ngx_http_pit_auth_redis_t *rd,
+    const char *reason);
+static void ngx_http_pit_auth_redis_schedule(ngx_http_pit_auth_redis_t *rd);
+static void ngx_http_pit_auth_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_pit_auth_redis_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_pit_auth_redis_handshake_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_pit_auth_redis_get_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_pit_auth_redis_reply_timeout(ngx_event_t *ev);
+
+static void ngx_http_pit_auth_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_add_read(void *privdata);
+static void ngx_http_pit_auth_redis_del_read(void *privdata);
+static void ngx_http_pit_auth_redis_add_write(void *privdata);
+static void ngx_http_pit_auth_redis_del_write(void *privdata);
+static void ngx_http_pit_auth_redis_cleanup(void *privdata);
+
+
+/* configuration */
+
+
+char *
+ngx_http_pit_auth_redis_parse(ngx_conf_t *cf, ngx_str_t *args,
+    ngx_uint_t nargs, ngx_http_pit_auth_redis_addr_t *addr)
+{
+    u_char     *p, text[NGX_SOCKADDR_STRLEN];
+    size_t      len;
+    ngx_url_t   u;
+    ngx_uint_t  i, k;
+
+    addr->name = args[0];
+
+    if (args[0].len > 5 && ngx_strncmp(args[0].data, "unix:", 5) == 0) {
+        len = args[0].len - 5;
+
+        if (len > 107 || args[0].data[5] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid unix socket path in \"%V\"", &args[0]);
+            return NGX_CONF_ERROR;
+        }
+
+        addr->path.data = ngx_pnalloc(cf->pool, len + 1);
+        if (addr->path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(addr->path.data, args[0].data + 5, len + 1);
+        addr->path.len = len;
+
+    } else {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = args[0];
+        u.default_port = NGX_HTTP_PIT_AUTH_REDIS_PORT;
+
+        /* the one place a host name may be resolved: here, in the master */
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in pit_auth_redis \"%V\"",
+                               u.err ? u.err : "host not found", &args[0]);
+            return NGX_CONF_ERROR;
+        }
+
+        for (k = 0, i = 0; i < u.naddrs; i++) {
+            if (u.addrs[i].sockaddr->sa_family == AF_INET) {
+                k = i;
+                break;
+            }
+        }
+
+        len = ngx_sock_ntop(u.addrs[k].sockaddr, u.addrs[k].socklen, text,
+                            NGX_SOCKADDR_STRLEN, 0);
+
+        p = ngx_pnalloc(cf->pool, len + 1);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(p, text, len + 1);
+        addr->host.data = p;
+        addr->host.len = len;
+        addr->port = ngx_inet_get_port(u.addrs[k].sockaddr);
+    }
+
+    for (i = 1; i < nargs; i++) {
+
+        if (ngx_strncmp(args[i].data, "db=", 3) == 0) {
+            addr->db = ngx_atoi(args[i].data + 3, args[i].len - 3);
+            if (addr->db == NGX_ERROR || addr->db > 999999) {
+                goto invalid;
+            }
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "user=", 5) == 0
+            && args[i].len > 5)
+        {
+            addr->user.data = args[i].data + 5;
+            addr->user.len = args[i].len - 5;
+            continue;
+        }
+
+        if (ngx_strncmp(args[i].data, "password=", 9) == 0
+            && args[i].len > 9)
+        {
+            addr->password.data = args[i].data + 9;
+            addr->password.len = args[i].len - 9;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (addr->user.len && addr->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pit_auth_redis \"user=\" requires \"password=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    /* never echo a password */
+
+    if (ngx_strncmp(args[i].data, "password=", 9) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pit_auth_redis parameter \"password=\"");
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid pit_auth_redis parameter \"%V\"",
+                           &args[i]);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_redis_str_eq(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len && ngx_strncmp(a->data, b->data, a->len) == 0;
+}
+
+
+ngx_http_pit_auth_redis_t *
+ngx_http_pit_auth_redis_add(ngx_conf_t *cf, ngx_array_t *backends,
+    ngx_http_pit_auth_redis_addr_t *addr, ngx_msec_t connect_timeout,
+    ngx_msec_t read_timeout)
+{
+    ngx_uint_t                        i;
+    ngx_http_pit_auth_redis_t        *rd, **rdp;
+    ngx_http_pit_auth_redis_addr_t   *a;
+
+    rdp = backends->elts;
+
+    for (i = 0; i < backends->nelts; i++) {
+        a = &rdp[i]->addr;
+
+        if (ngx_http_pit_auth_redis_str_eq(&a->host, &addr->host)
+            && a->port == addr->port
+            && ngx_http_pit_auth_redis_str_eq(&a->path, &addr->path)
+            && a->db == addr->db
+            && ngx_http_pit_auth_redis_str_eq(&a->user, &addr->user)
+            && ngx_http_pit_auth_redis_str_eq(&a->password, &addr->password)
+            && rdp[i]->connect_timeout == connect_timeout
+            && rdp[i]->read_timeout == read_timeout)
+        {
+            return rdp[i];
+        }
+    }
+
+    rd = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_redis_t));
+    if (rd == NULL) {
+        return NULL;
+    }
+
+    rdp = ngx_array_push(backends);
+    if (rdp == NULL) {
+        return NULL;
+    }
+
+    rd->addr = *addr;
+    rd->connect_timeout = connect_timeout;
+    rd->read_timeout = read_timeout;
+    *rdp = rd;
+
+    return rd;
+}
+
+
+ngx_str_t *
+ngx_http_pit_auth_redis_name(ngx_http_pit_auth_redis_t *rd)
+{
+    return &rd->addr.name;
+}
+
+
+/* worker life */
+
+
+void
+ngx_http_pit_auth_redis_init_process(ngx_cycle_t *cycle,
+    ngx_array_t *backends)
+{
+    ngx_uint_t                   i;
+    ngx_http_pit_auth_redis_t  **rdp, *rd;
+
+    rdp = backends->elts;
+
+    for (i = 0; i < backends->nelts; i++) {
+        rd = rdp[i];
+
+        rd->log = cycle->log;
+        rd->backoff = NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN;
+
+        rd->connect_timer.handler = ngx_http_pit_auth_redis_connect_timeout;
+        rd->connect_timer.data = rd;
+        rd->connect_timer.log = cycle->log;
+        rd->connect_timer.cancelable = 1;
+
+        rd->reconnect.handler = ngx_http_pit_auth_redis_reconnect_handler;
+        rd->reconnect.data = rd;
+        rd->reconnect.log = cycle->log;
+        rd->reconnect.cancelable = 1;
+
+        ngx_http_pit_auth_redis_connect(rd);
+    }
+}
+
+
+void
+ngx_http_pit_auth_redis_exit_process(ngx_array_t *backends)
+{
+    ngx_uint_t                   i;
+    redisAsyncContext           *ac;
+    ngx_http_pit_auth_redis_t  **rdp, *rd;
+
+    rdp = backends->elts;
+
+    for (i = 0; i < backends->nelts; i++) {
+        rd = rdp[i];
+        rd->exiting = 1;
+
+        if (rd->reconnect.timer_set) {
+            ngx_del_timer(&rd->reconnect);
+        }
+
+        if (rd->connect_timer.timer_set) {
+            ngx_del_timer(&rd->connect_timer);
+        }
+
+        ac = rd->ac;
+        rd->ac = NULL;
+
+        if (ac) {
+            redisAsyncFree(ac);
+        }
+    }
+}
+
+
+/* connection */
+
+
+static void
+ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
+{
+    redisAsyncContext  *ac;
+
+    if (rd->addr.path.len) {
+        ac = redisAsyncConnectUnix((char *) rd->addr.path.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) rd->addr.host.data, rd->addr.port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "pit_auth: redis %V: out of memory", &rd->addr.name);
+        ngx_http_pit_auth_redis_schedule(rd);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "pit_auth: redis %V: connect failed: %s",
+                      &rd->addr.name, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_pit_auth_redis_schedule(rd);
+        return;
+    }
+
+    if (ngx_http_pit_auth_redis_attach(rd, ac) != NGX_OK) {
+        redisAsyncFree(ac);
+        ngx_http_pit_auth_redis_schedule(rd);
+        return;
+    }
+
+    rd->ac = ac;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "pit_auth: redis %V: connecting", &rd->addr.name);
+
+    ngx_http_pit_auth_redis_handshake(rd, ac);
+
+    ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_redis_attach(ngx_http_pit_auth_redis_t *rd,
+    redisAsyncContext *ac)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_pit_auth_redis_read_handler;
+    c->write->handler = ngx_http_pit_auth_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    ac->data = rd;
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_pit_auth_redis_add_read;
+    ac->ev.delRead = ngx_http_pit_auth_redis_del_read;
+    ac->ev.addWrite = ngx_http_pit_auth_redis_add_write;
+    ac->ev.delWrite = ngx_http_pit_auth_redis_del_write;
+    ac->ev.cleanup = ngx_http_pit_auth_redis_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_pit_auth_redis_on_connect);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_pit_auth_redis_on_disconnect);
+
+    return NGX_OK;
+}
+
+
+/*
+ * AUTH and SELECT are queued before any lookup can be, so Redis sees them
+ * first; the first write event completes the connect.
+ */
+
+static void
+ngx_http_pit_auth_redis_handshake(ngx_http_pit_auth_redis_t *rd,
+    redisAsyncContext *ac)
+{
+    u_char       db[NGX_INT_T_LEN];
+    size_t       lens[3];
+    const char  *argv[3];
+
+    if (rd->addr.password.len) {
+        argv[0] = "AUTH";
+        lens[0] = 4;
+
+        if (rd->addr.user.len) {
+            argv[1] = (const char *) rd->addr.user.data;
+            lens[1] = rd->addr.user.len;
+            argv[2] = (const char *) rd->addr.password.data;
+            lens[2] = rd->addr.password.len;
+
+        } else {
+            argv[1] = (const char *) rd->addr.password.data;
+            lens[1] = rd->addr.password.len;
+        }
+
+        redisAsyncCommandArgv(ac, ngx_http_pit_auth_redis_handshake_done,
+                              (void *) "AUTH", rd->addr.user.len ? 3 : 2,
+                              argv, lens);
+    }
+
+    if (rd->addr.db) {
+        argv[0] = "SELECT";
+        lens[0] = 6;
+        argv[1] = (const char *) db;
+        lens[1] = ngx_sprintf(db, "%i", rd->addr.db) - db;
+
+        redisAsyncCommandArgv(ac, ngx_http_pit_auth_redis_handshake_done,
+                              (void *) "SELECT", 2, argv, lens);
+    }
+
+    ngx_http_pit_auth_redis_add_write(ac->ev.data);
+}
+
+
+/*
+ * Tears the connection down: hiredis calls every pending callback with a
+ * NULL reply, then the cleanup hook.  Safe inside a hiredis callback, where
+ * hiredis defers the free until the callback returns.
+ */
+
+static void
+ngx_http_pit_auth_redis_reset(ngx_http_pit_auth_redis_t *rd,
+    const char *reason)
+{
+    redisAsyncContext  *ac;
+
+    ac = rd->ac;
+
+    if (ac == NULL) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pit_auth: redis %V: %s, reconnecting",
+                  &rd->addr.name, reason);
+
+    rd->ac = NULL;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    ngx_http_pit_auth_redis_schedule(rd);
+
+    redisAsyncFree(ac);
+}
+
+
+static void
+ngx_http_pit_auth_redis_schedule(ngx_http_pit_auth_redis_t *rd)
+{
+    if (rd->exiting || ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    if (rd->reconnect.timer_set) {
+        return;
+    }
+
+    ngx_add_timer(&rd->reconnect, rd->backoff);
+
+    rd->backoff *= 2;
+
+    if (rd->backoff > NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MAX) {
+        rd->backoff = NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MAX;
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_pit_auth_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (rd->ac == NULL && !rd->exiting) {
+        ngx_http_pit_auth_redis_connect(rd);
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_connect_timeout(ngx_event_t *ev)
+{
+    ngx_http_pit_auth_redis_reset(ev->data, "connect timed out");
+}
+
+
+static void
+ngx_http_pit_auth_redis_on_connect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_pit_auth_redis_t  *rd;
+
+    rd = ac->data;
+
+    if (rd->ac != ac) {
+        return;
+    }
+
+    if (status != REDIS_OK) {
+
+        /* hiredis frees the context when this returns */
+
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "pit_auth: redis %V: connect failed: %s",
+                      &rd->addr.name, ac->errstr);
+
+        rd->ac = NULL;
+
+        if (rd->connect_timer.timer_set) {
+            ngx_del_timer(&rd->connect_timer);
+        }
+
+        ngx_http_pit_auth_redis_schedule(rd);
+        return;
+    }
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                  "pit_auth: redis %V: connected", &rd->addr.name);
+}
+
+
+static void
+ngx_http_pit_auth_redis_on_disconnect(const redisAsyncContext *ac,
+    int status)
+{
+    ngx_http_pit_auth_redis_t  *rd;
+
+    rd = ac->data;
+
+    if (rd->ac != ac) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pit_auth: redis %V: connection lost: %s, reconnecting",
+                  &rd->addr.name, status == REDIS_OK ? "closed" : ac->errstr);
+
+    rd->ac = NULL;
+
+    ngx_http_pit_auth_redis_schedule(rd);
+}
+
+
+static void
+ngx_http_pit_auth_redis_handshake_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                 *rp;
+    ngx_http_pit_auth_redis_t  *rd;
+
+    rd = ac->data;
+    rp = reply;
+
+    if (rp == NULL || rp->type != REDIS_REPLY_ERROR || rd->ac != ac) {
+        return;
+    }
+
+    /* the reply of AUTH never echoes the password */
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pit_auth: redis %V: %s failed: %*s", &rd->addr.name,
+                  (char *) privdata, (size_t) ngx_min(rp->len, 200),
+                  rp->str);
+
+    ngx_http_pit_auth_redis_reset(rd, "handshake failed");
+}
+
+
+/* lookups */
+
+
+ngx_http_pit_auth_redis_waiter_t *
+ngx_http_pit_auth_redis_get(ngx_http_pit_auth_redis_t *rd, ngx_str_t *key,
+    ngx_http_pit_auth_redis_handler_pt handler, void *data, ngx_log_t *log)
+{
+    size_t                             lens[2];
+    const char                        *argv[2];
+    ngx_http_pit_auth_redis_waiter_t  *w;
+
+    if (rd->ac == NULL && !rd->reconnect.timer_set) {
+        ngx_http_pit_auth_redis_connect(rd);
+    }
+
+    if (rd->ac == NULL) {
+
+        /* down and backing off: fail at once rather than queue */
+
+        return NULL;
+    }
+
+    w = ngx_calloc(sizeof(ngx_http_pit_auth_redis_waiter_t), log);
+    if (w == NULL) {
+        return NULL;
+    }
+
+    w->rd = rd;
+    w->ac = rd->ac;
+    w->handler = handler;
+    w->data = data;
+
+    argv[0] = "GET";
+    lens[0] = 3;
+    argv[1] = (const char *) key->data;
+    lens[1] = key->len;
+
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_pit_auth_redis_get_done, w,
+                              2, argv, lens)
+        != REDIS_OK)
+    {
+        ngx_free(w);
+        return NULL;
+    }
+
+    w->timer.handler = ngx_http_pit_auth_redis_reply_timeout;
+    w->timer.data = w;
+    w->timer.log = log;
+
+    ngx_add_timer(&w->timer, rd->read_timeout);
+
+    return w;
+}
+
+
+/* The waiter stays allocated until hiredis hands it back. */
+
+void
+ngx_http_pit_auth_redis_detach(ngx_http_pit_auth_redis_waiter_t *w)
+{
+    w->handler = NULL;
+    w->data = NULL;
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_get_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_int_t                          rc;
+    ngx_str_t                          value;
+    redisReply                        *rp;
+    const char                        *reason;
+    ngx_http_pit_auth_redis_waiter_t  *w;
+
+    w = privdata;
+    rp = reply;
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+
+    ngx_str_null(&value);
+    reason = NULL;
+
+    if (rp == NULL) {
+        rc = NGX_ERROR;
+        reason = "connection lost";
+
+    } else if (rp->type == REDIS_REPLY_NIL) {
+        rc = NGX_DECLINED;
+
+    } else if (rp->type == REDIS_REPLY_STRING
+               && rp->len <= NGX_HTTP_PIT_AUTH_REDIS_VALUE_MAX)
+    {
+        rc = NGX_OK;
+        value.data = (u_char *) rp->str;
+        value.len = rp->len;
+
+    } else if (rp->type == REDIS_REPLY_STRING) {
+        rc = NGX_ERROR;
+        reason = "value too large";
+
+    } else if (rp->type == REDIS_REPLY_ERROR) {
+        rc = NGX_ERROR;
+        reason = "error reply";
+
+    } else {
+        rc = NGX_ERROR;
+        reason = "unexpected reply type";
+    }
+
+    if (rp != NULL && w->rd->ac == ac) {
+        w->rd->backoff = NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN;
+    }
+
+    if (w->handler) {
+        w->handler(w->data, rc, &value, reason);
+    }
+
+    ngx_free(w);
+}
+
+
+static void
+ngx_http_pit_auth_redis_reply_timeout(ngx_event_t *ev)
+{
+    ngx_http_pit_auth_redis_t         *rd;
+    ngx_http_pit_auth_redis_waiter_t  *w;
+
+    w = ev->data;
+    rd = w->rd;
+
+    if (w->handler) {
+        w->handler(w->data, NGX_ERROR, NULL, "reply timed out");
+        w->handler = NULL;
+    }
+
+    /* a late reply would desynchronize nothing, but a stalled Redis must
+     * not hold every later request for the full timeout: start afresh;
+     * this frees w */
+
+    if (rd->ac == w->ac) {
+        ngx_http_pit_auth_redis_reset(rd, "reply timed out");
+    }
+}
+
+
+/* the adapter: hiredis <-> ngx_connection_t */
+
+
+static void
+ngx_http_pit_auth_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_pit_auth_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    if (rd->ac) {
+        redisAsyncHandleRead(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_pit_auth_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    if (rd->ac) {
+        redisAsyncHandleWrite(rd->ac);
+    }
+}
+
+
+/*
+ * Level-triggered: hiredis reads one buffer per call, and an edge-triggered
+ * event would never fire again for replies already in the socket.
+ */
+
+static void
+ngx_http_pit_auth_redis_add_read(void *privdata)
+{
+    ngx_connection_t  *c;
+
+    c = privdata;
+
+    if (!c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "pit_auth: redis: adding read event failed");
+        }
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_del_read(void *privdata)
+{
+    ngx_connection_t  *c;
+
+    c = privdata;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_add_write(void *privdata)
+{
+    ngx_connection_t  *c;
+
+    c = privdata;
+
+    if (!c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "pit_auth: redis: adding write event failed");
+        }
+    }
+}
+
+
+static void
+ngx_http_pit_auth_redis_del_write(void *privdata)
+{
+    ngx_connection_t  *c;
+
+    c = privdata;
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/*
+ * hiredis closes the socket itself right after this hook, so the nginx
+ * connection is freed, not closed: closing would close the fd twice.
+ */
+
+static void
+ngx_http_pit_auth_redis_cleanup(void *privdata)
+{
+    ngx_connection_t  *c;
+
+    c = privdata;
+
+    if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->read->closed = 1;
+    c->write->closed = 1;
+
+    ngx_free_connection(c);
+
+    c->fd = (ngx_socket_t) -1;
+}

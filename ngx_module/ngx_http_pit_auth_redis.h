@@ -1,0 +1,59 @@
+
+/*
+ * pit-auth: one hiredis asynchronous connection per worker and backend,
+ * driven by nginx's event loop.
+ */
+
+
+#ifndef _NGX_HTTP_PIT_AUTH_REDIS_H_INCLUDED_
+#define _NGX_HTTP_PIT_AUTH_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/*
+ * Called exactly once per lookup unless detached: rc is NGX_OK (value
+ * holds the string, valid during the call only), NGX_DECLINED (no such
+ * key) or NGX_ERROR (backend failure; reason says which, for the log).
+ */
+typedef void (*ngx_http_pit_auth_redis_handler_pt)(void *data, ngx_int_t rc,
+    ngx_str_t *value, const char *reason);
+
+
+typedef struct ngx_http_pit_auth_redis_s  ngx_http_pit_auth_redis_t;
+typedef struct ngx_http_pit_auth_redis_waiter_s
+    ngx_http_pit_auth_redis_waiter_t;
+
+
+/* What pit_auth_redis and pit_auth_redis_timeout configure. */
+typedef struct {
+    ngx_str_t                  name;        /* as written, for logs */
+    ngx_str_t                  host;        /* numeric, NUL-terminated */
+    ngx_int_t                  port;
+    ngx_str_t                  path;        /* unix socket, NUL-terminated */
+    ngx_int_t                  db;
+    ngx_str_t                  user;
+    ngx_str_t                  password;
+} ngx_http_pit_auth_redis_addr_t;
+
+
+char *ngx_http_pit_auth_redis_parse(ngx_conf_t *cf, ngx_str_t *args,
+    ngx_uint_t nargs, ngx_http_pit_auth_redis_addr_t *addr);
+ngx_http_pit_auth_redis_t *ngx_http_pit_auth_redis_add(ngx_conf_t *cf,
+    ngx_array_t *backends, ngx_http_pit_auth_redis_addr_t *addr,
+    ngx_msec_t connect_timeout, ngx_msec_t read_timeout);
+void ngx_http_pit_auth_redis_init_process(ngx_cycle_t *cycle,
+    ngx_array_t *backends);
+void ngx_http_pit_auth_redis_exit_process(ngx_array_t *backends);
+
+ngx_http_pit_auth_redis_waiter_t *ngx_http_pit_auth_redis_get(
+    ngx_http_pit_auth_redis_t *rd, ngx_str_t *key,
+    ngx_http_pit_auth_redis_handler_pt handler, void *data, ngx_log_t *log);
+void ngx_http_pit_auth_redis_detach(ngx_http_pit_auth_redis_waiter_t *w);
+ngx_str_t *ngx_http_pit_auth_redis_name(ngx_http_pit_auth_redis_t *rd);
+
+
+#endif /* _NGX_HTTP_PIT_AUTH_REDIS_H_INCLUDED_ */
