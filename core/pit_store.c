@@ -862,7 +862,7 @@ batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
     snprintf(maxlen, sizeof(maxlen), "%d", PIT_AUDIT_MAXLEN);
     snprintf(at, sizeof(at), "%lld", (long long) now);
 
-    return batch_add(b, 15, "XADD", key, "MAXLEN", "~", maxlen, "*",
+    return batch_add(b, 16, "XADD", key, "MAXLEN", "~", maxlen, "*",
                      "at", at, "who", st->actor, "action", action,
                      "iid", iid, "detail", detail);
 }
