@@ -81,6 +81,17 @@ is $rc, 0, 'PIT_REDIS_URL is the default' or diag $err;
 is scalar(ids_in(0)), 1, '... the integration is in db 0';
 
 my $dead = PitTest::free_port();
+
+SKIP: {
+    skip 'something listens on 127.0.0.1:6379', 2
+        if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 6379,
+                                 Proto => 'tcp');
+    local %ENV = %ENV;
+    delete $ENV{PIT_REDIS_URL};
+    ($rc, $out, $err) = run(undef, 'list');
+    is $rc, 4, 'no --redis, no PIT_REDIS_URL: tries 127.0.0.1:6379';
+    like $err, qr/^pitctl: .*(6379|redis|connect)/i, '... and says so';
+}
 ($rc, $out, $err) = run($r, 'list',
     { env => { PIT_REDIS_URL => "redis://127.0.0.1:$dead" } });
 is $rc, 0, '--redis wins over PIT_REDIS_URL' or diag $err;

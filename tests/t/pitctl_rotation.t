@@ -168,6 +168,13 @@ my $t7;
 is $rc, 0, 'rotate --now when active';
 is exists_tok($t6), 0, 'rotate --now: the old primary gone';
 is_deeply [ tok_keys_of($id) ], [ key($t7) ], 'one key';
+my $cp;
+($rc, $cp) = pj('check', $t7);
+is $rc, 0, 'check of a primary token: exit 0';
+is $cp && $cp->{role}, 'primary', 'check: role primary';
+is $cp && $cp->{stored_role}, 'primary', 'check: stored_role primary';
+ok $cp && exists $cp->{until} && !defined $cp->{until}, 'check: until null';
+ok $cp && JSON::PP::is_bool($cp->{valid}) && $cp->{valid}, 'check: valid true';
 
 my $data;
 ($rc, $data) = pj('rotate', $id, '--now');
