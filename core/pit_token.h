@@ -19,7 +19,7 @@
 #define PIT_TOKEN_LEN          40      /* "pit-" + 36 */
 #define PIT_HASH_LEN           32      /* raw SHA-256 */
 #define PIT_HASH_HEX_LEN       64
-#define PIT_HINT_LEN           36      /* "pit-6490****-****-****-****e762" */
+#define PIT_HINT_LEN           36      /* buffer bound; hints are 31 chars */
 #define PIT_ID_LEN             20      /* integration id, alphanumerics */
 #define PIT_HASH_KEY_MIN       16      /* bytes of a hash key file */
 #define PIT_HASH_KEY_MAX       256

@@ -77,6 +77,7 @@ typedef struct {
 
     pit_token_record_t          *rec;
     pit_role_t                   role;          /* effective at decision */
+    unsigned                     query_token:1; /* ?access_token= seen */
     u_char                       hint[PIT_HINT_LEN + 1];
     u_char                       hash[PIT_HASH_HEX_LEN + 1];
     ngx_str_t                    missing;       /* unsatisfied term */
@@ -554,13 +555,14 @@ ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
 
     ctx->hint[0] = '\0';
 
+    ctx->query_token = (ngx_http_arg(r, (u_char *) "access_token", 12, &arg)
+                        == NGX_OK);
+
     if (h == NULL) {
         return NGX_HTTP_PIT_AUTH_MISSING;
     }
 
-    if (ngx_http_arg(r, (u_char *) "access_token", 12, &arg) == NGX_OK
-        || ngx_http_pit_auth_count_authorization(r) > 1)
-    {
+    if (ctx->query_token || ngx_http_pit_auth_count_authorization(r) > 1) {
         return NGX_HTTP_PIT_AUTH_BAD_REQUEST;
     }
 
@@ -921,8 +923,23 @@ static void
 ngx_http_pit_auth_log(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
 {
     ngx_str_t  *name;
+    ngx_log_t   log;
 
     name = &ngx_http_pit_auth_status_names[ctx->status];
+
+    if (ctx->query_token) {
+
+        /* nginx's log context would print the request line, token and all */
+
+        log = *r->connection->log;
+        log.handler = NULL;
+
+        ngx_log_error(NGX_LOG_INFO, &log, 0,
+                      "pit_auth: %V, access_token in the query string "
+                      "ignored, client: %V, uri: \"%V\"",
+                      name, &r->connection->addr_text, &r->uri);
+        return;
+    }
 
     if (ctx->status == NGX_HTTP_PIT_AUTH_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
