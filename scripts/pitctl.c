@@ -1439,7 +1439,7 @@ main(int argc, char **argv)
     }
 
     if (i >= argc) {
-        fputs(usage_text, stderr);
+        fprintf(stderr, "pitctl: no command given\n%s", usage_text);
         return EXIT_USAGE;
     }
 
