@@ -1,0 +1,172 @@
+package PitModule;
+
+# Helpers for the nginx module's tests: a real redis-server, a real nginx
+# loading build/ngx_http_pit_auth_module.so, a second server block as the
+# upstream that echoes the request headers it received, and tokens made by
+# pitctl.  Everything started here is stopped when the objects go away.
+
+use strict;
+use warnings;
+
+use IO::Socket::INET;
+use IO::Select;
+use Time::HiRes qw(time sleep);
+use PitTest;
+
+# The upstream: one line per header a proxied request may carry.  nginx's
+# $http_* gives the first header of that name that reached the upstream.
+my @ECHO = qw(X-Pit-Integration-Id X-Pit-Account-Id X-Pit-Scopes
+              X-Pit-Evil Authorization X-Other);
+
+sub echo_server {
+    my ($port) = @_;
+    my $body = join '', map {
+        my $v = '$http_' . lc($_ =~ s/-/_/gr);
+        "$_=$v\\n";
+    } @ECHO;
+    return <<"END";
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            default_type text/plain;
+            return 200 "uri=\$uri\\n$body";
+        }
+    }
+END
+}
+
+# Parses the echo upstream's body into { header => value }.
+sub echoed {
+    my ($res) = @_;
+    my %h;
+    for (split /\n/, $res->{body} // '') {
+        my ($k, $v) = /^([^=]+)=(.*)$/ or next;
+        $h{lc $k} = $v;
+    }
+    return \%h;
+}
+
+# new(server => "directives inside the pit_auth server block",
+#     http => "more http-level text", workers => 1, redis => existing,
+#     log_level => 'info', timeout => '100ms 300ms')
+# %%REDIS%% (host:port), %%UP%% (upstream base URL) and %%DIR%% are
+# replaced in server and http.
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless {}, $class;
+    $self->{redis} = $o{redis} // PitTest::Redis->new;
+    $self->{up} = PitTest::free_port();
+    my $rport = $self->{redis}->port;
+    my $timeout = $o{timeout} // '100ms 300ms';
+    my $server = $o{server} // '';
+    my $http = $o{http} // '';
+    for ($server, $http) {
+        s/%%REDIS%%/127.0.0.1:$rport/g;
+        s{%%UP%%}{http://127.0.0.1:$self->{up}}g;
+    }
+    $self->{nginx} = PitTest::Nginx->new(
+        workers => $o{workers} // 1,
+        log_level => $o{log_level} // 'info',
+        main => $o{main} // '',
+        http => <<"END");
+    pit_auth_redis 127.0.0.1:$rport;
+    pit_auth_redis_timeout $timeout;
+$http
+    server {
+        listen 127.0.0.1:%%PORT%% backlog=4096;
+        $o{listen_extra}
+$server
+        location /open {
+            return 200 "open\\n";
+        }
+    }
+${\ echo_server($self->{up}) }
+END
+    return $self;
+}
+
+sub redis { $_[0]{redis} }
+sub nginx { $_[0]{nginx} }
+sub port  { $_[0]{nginx}->port }
+
+sub get {
+    my ($self, $path, @headers) = @_;
+    return PitTest::HTTP::request($self->port, "GET $path",
+                                  headers => \@headers);
+}
+
+sub bearer {
+    my ($self, $path, $token, @more) = @_;
+    return $self->get($path, Authorization => "Bearer $token", @more);
+}
+
+# A token made by pitctl: (id, token).
+sub token {
+    my ($self, %o) = @_;
+    return PitTest::Pitctl::create($self->{redis}, %o);
+}
+
+sub pitctl {
+    my ($self, @args) = @_;
+    return PitTest::Pitctl::run($self->{redis}, @args);
+}
+
+sub bad_log_lines { $_[0]{nginx}->bad_log_lines }
+sub error_log { $_[0]{nginx}->error_log }
+
+# Sends many requests at once on separate connections; returns the list of
+# statuses, in order.  Non-blocking, one process.
+sub concurrent {
+    my ($port, $reqs, %o) = @_;
+    my (@socks, %buf, %idx);
+    my $sel = IO::Select->new;
+    for my $i (0 .. $#$reqs) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp')
+            or die "connect: $!";
+        $s->autoflush(1);
+        push @socks, $s;
+        $idx{fileno $s} = $i;
+        $buf{fileno $s} = '';
+    }
+    for my $i (0 .. $#$reqs) {
+        syswrite $socks[$i], $reqs->[$i];
+        $sel->add($socks[$i]);
+    }
+    my @status = (0) x @$reqs;
+    my $end = time + ($o{timeout} // 20);
+    while ($sel->count && time < $end) {
+        for my $s ($sel->can_read(0.5)) {
+            my $n = sysread $s, my $chunk, 65536;
+            if ($n) { $buf{fileno $s} .= $chunk; next; }
+            my $i = $idx{fileno $s};
+            ($status[$i]) = $buf{fileno $s} =~ m{^HTTP/\d\.\d (\d+)};
+            $status[$i] //= 0;
+            $sel->remove($s);
+            close $s;
+        }
+    }
+    return @status;
+}
+
+sub request_text {
+    my ($path, @headers) = @_;
+    my $t = "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+    while (my ($k, $v) = splice @headers, 0, 2) { $t .= "$k: $v\r\n"; }
+    return "$t\r\n";
+}
+
+# Times one request: (seconds, response).
+sub timed {
+    my ($self, @args) = @_;
+    my $t0 = time;
+    my $r = $self->get(@args);
+    return (time - $t0, $r);
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->{nginx}->stop if $self->{nginx};
+}
+
+1;
