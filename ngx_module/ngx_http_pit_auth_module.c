@@ -135,6 +135,9 @@ static ngx_table_elt_t *ngx_http_pit_auth_push_header(ngx_list_t *list,
     ngx_pool_t *pool, char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
     ngx_uint_t authorization);
+static ngx_int_t ngx_http_pit_auth_move_run(ngx_http_request_t *r,
+    ngx_list_part_t *run);
+static ngx_int_t ngx_http_pit_auth_is_array(ngx_uint_t offset);
 static ngx_int_t ngx_http_pit_auth_header_matches(ngx_table_elt_t *h,
     ngx_uint_t authorization);
 static ngx_uint_t ngx_http_pit_auth_count_authorization(
@@ -1245,7 +1248,8 @@ ngx_http_pit_auth_push_header(ngx_list_t *list, ngx_pool_t *pool, char *name,
  * the request's header list, which every upstream module walks.  Marking
  * them with hash 0 is not enough: proxy_pass sends such entries anyway.
  * The list is re-chained around the removed elements, which stay where
- * they are, so that headers_in pointers into it remain valid.
+ * they are, so that headers_in pointers into it remain valid; only the
+ * last run moves, into memory of its own that ngx_list_push() can extend.
  */
 
 static ngx_int_t
@@ -1276,6 +1280,7 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
     }
 
     head.next = NULL;
+    head.nelts = 0;
     last = &head;
 
     for (part = &list->part; part; part = part->next) {
@@ -1308,26 +1313,95 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
         }
     }
 
-    /* ngx_list_push() must append to fresh memory, never over a kept run */
-
-    p = ngx_palloc(r->pool, sizeof(ngx_list_part_t));
-    if (p == NULL) {
+    if (ngx_http_pit_auth_move_run(r, last) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    p->elts = ngx_palloc(r->pool, list->nalloc * list->size);
-    if (p->elts == NULL) {
-        return NGX_ERROR;
-    }
+    if (head.next == NULL) {
 
-    p->nelts = 0;
-    p->next = NULL;
-    last->next = p;
+        /* nothing kept: an empty first part is what ngx_list_init() makes */
+
+        list->part = *last;
+        list->last = &list->part;
+        return NGX_OK;
+    }
 
     list->part = *head.next;
-    list->last = (head.next == p) ? &list->part : p;
+    list->last = (head.next == last) ? &list->part : last;
 
     return NGX_OK;
+}
+
+
+/* Moves a run into fresh memory, re-pointing headers_in at the copies. */
+
+static ngx_int_t
+ngx_http_pit_auth_move_run(ngx_http_request_t *r, ngx_list_part_t *run)
+{
+    ngx_uint_t         i, k;
+    ngx_list_t        *list;
+    ngx_array_t       *a;
+    ngx_table_elt_t   *elts, *from, **ph;
+    ngx_http_header_t *hh;
+
+    list = &r->headers_in.headers;
+
+    elts = ngx_palloc(r->pool, list->nalloc * list->size);
+    if (elts == NULL) {
+        return NGX_ERROR;
+    }
+
+    from = run->elts;
+
+    for (i = 0; i < run->nelts; i++) {
+        elts[i] = from[i];
+
+        for (hh = ngx_http_headers_in; hh->name.len; hh++) {
+
+            if (hh->offset == 0) {
+                continue;
+            }
+
+            if (ngx_http_pit_auth_is_array(hh->offset)) {
+                a = (ngx_array_t *) ((u_char *) &r->headers_in + hh->offset);
+                ph = a->elts;
+
+                for (k = 0; k < a->nelts; k++) {
+                    if (ph[k] == &from[i]) {
+                        ph[k] = &elts[i];
+                    }
+                }
+
+                continue;
+            }
+
+            ph = (ngx_table_elt_t **)
+                     ((u_char *) &r->headers_in + hh->offset);
+
+            if (*ph == &from[i]) {
+                *ph = &elts[i];
+            }
+        }
+    }
+
+    run->elts = elts;
+
+    return NGX_OK;
+}
+
+
+/* Returns 1 for the headers_in fields that are arrays of pointers. */
+
+static ngx_int_t
+ngx_http_pit_auth_is_array(ngx_uint_t offset)
+{
+#if (NGX_HTTP_X_FORWARDED_FOR)
+    if (offset == offsetof(ngx_http_headers_in_t, x_forwarded_for)) {
+        return 1;
+    }
+#endif
+
+    return offset == offsetof(ngx_http_headers_in_t, cookies);
 }
 
 

@@ -19,7 +19,8 @@ my @ECHO = qw(X-Pit-Integration-Id X-Pit-Account-Id X-Pit-Scopes
               X-Pit-Evil Authorization X-Other);
 
 sub echo_server {
-    my ($port) = @_;
+    my ($port, $extra) = @_;
+    $extra //= '';
     my $body = join '', map {
         my $v = '$http_' . lc($_ =~ s/-/_/gr);
         "$_=$v\\n";
@@ -27,6 +28,7 @@ sub echo_server {
     return <<"END";
     server {
         listen 127.0.0.1:$port;
+$extra
         location / {
             default_type text/plain;
             return 200 "uri=\$uri\\n$body";
@@ -74,13 +76,13 @@ sub new {
 $http
     server {
         listen 127.0.0.1:%%PORT%% backlog=4096;
-        $o{listen_extra}
+        ${\ ($o{listen_extra} // '') }
 $server
         location /open {
             return 200 "open\\n";
         }
     }
-${\ echo_server($self->{up}) }
+${\ echo_server($self->{up}, $o{up_extra}) }
 END
     return $self;
 }
