@@ -632,8 +632,9 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     k.data = key;
     k.len = ngx_strlen(key);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "pit_auth: GET %s... for %s", ctx->hash, ctx->hint);
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pit_auth: GET key %*s... for %s", (size_t) 8, ctx->hash,
+                   ctx->hint);
 
     ctx->lookup_conf = alcf;
     ctx->waiter = ngx_http_pit_auth_redis_get(alcf->backend, &k,
