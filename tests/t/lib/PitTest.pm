@@ -104,6 +104,7 @@ use Time::HiRes qw(sleep time);
 sub new {
     my ($class, %o) = @_;
     my $self = bless { dir => $o{dir} // File::Temp::tempdir(CLEANUP => 1),
+                       owner => $$,
                        port => $o{port} // PitTest::free_port(),
                        extra => $o{extra} // [] }, $class;
     $self->start;
@@ -217,7 +218,7 @@ sub get_json {
     return eval { JSON::PP->new->utf8->decode($v) };
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == ($_[0]{owner} //= $$) }
+sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 
 ###########################################################################
 # nginx
@@ -234,6 +235,7 @@ sub new {
     my $top = PitTest::top();
     my $self = bless { dir => File::Temp::tempdir(CLEANUP => 1),
                        port => $o{port} // PitTest::free_port(),
+                       owner => $$,
                        %o }, $class;
     mkdir "$self->{dir}/logs";
     mkdir "$self->{dir}/html";
@@ -334,7 +336,7 @@ sub bad_log_lines {
            split /\n/, $log;
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} }
+sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 
 ###########################################################################
 # HTTP
