@@ -15,7 +15,10 @@ use PitTest;
 use PitModule;
 
 my $READ = 0.3;
-my $t = PitModule->new(timeout => '100ms 300ms', server => <<'END');
+my $h2 = PitTest::free_port();
+my $t = PitModule->new(timeout => '100ms 300ms',
+                       listen_extra => "listen 127.0.0.1:$h2 http2;",
+                       server => <<'END');
         location /api/ {
             pit_auth on;
             proxy_pass %%UP%%;
@@ -147,6 +150,49 @@ $redis->cmd('HSET', $gkey, 'a', 'b');
 is($t->bearer('/api/x', $gtok)->{status}, 503, 'garbage (wrong type): 503');
 is($t->bearer('/api/x', $tok)->{status}, 200, 'a good token still works');
 is(join(' ', $t->nginx->worker_pids), join(' ', @workers), 'no crash');
+
+# --- clients that leave while their lookup is pending ----------------------
+
+kill 'STOP', $redis->pid;
+for (1 .. 5) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $t->port) or die;
+    print $s PitModule::request_text('/api/x',
+                                     Authorization => "Bearer $tok");
+    close $s;
+    PitTest::run_cmd(['curl', '-s', '--http2-prior-knowledge', '--max-time',
+                      '0.05', '-H', "Authorization: Bearer $tok",
+                      "http://127.0.0.1:$h2/api/x"]);
+}
+sleep 0.1;
+kill 'CONT', $redis->pid;
+sleep $READ + 0.1;
+$t0 = time;
+$ok = 0;
+while (time - $t0 < 3) {
+    if ($t->bearer('/api/x', $tok)->{status} == 200) { $ok = 1; last; }
+    sleep 0.05;
+}
+ok($ok, 'clients gone while waiting: the worker carries on');
+is(join(' ', $t->nginx->worker_pids), join(' ', @workers),
+   'clients gone while waiting: no crash');
+
+# --- reload: new workers connect, old ones leave ---------------------------
+
+$t->nginx->reload;
+$t0 = time;
+my @now;
+while (time - $t0 < 5) {
+    @now = $t->nginx->worker_pids;
+    last if @now == 1 && $now[0] != $workers[0];
+    sleep 0.05;
+}
+ok(@now == 1 && $now[0] != $workers[0],
+   sprintf('reload: old worker gone in %.0f ms', (time - $t0) * 1000));
+is($t->bearer('/api/x', $tok)->{status}, 200, 'reload: 200');
+my @clients = grep { /\bcmd=/ && !/\bcmd=client/ }
+              split /\n/, $redis->raw('CLIENT', 'LIST');
+is(scalar @clients, 1, 'reload: one Redis connection left');
 
 my $log = $t->error_log;
 (my $hint = $gtok) =~ s/^(pit-[0-9a-f]{4}).*([0-9a-f]{4})$/$1/;
