@@ -78,6 +78,9 @@ typedef struct {
     pit_token_record_t          *rec;
     pit_role_t                   role;          /* effective at decision */
     unsigned                     query_token:1; /* ?access_token= seen */
+    unsigned                     sunset:1;      /* headers already set, */
+    unsigned                     retry_after:1; /* for a second pass after */
+                                                /* an internal redirect */
     u_char                       hint[PIT_HINT_LEN + 1];
     u_char                       hash[PIT_HASH_HEX_LEN + 1];
     ngx_str_t                    missing;       /* unsatisfied term */
@@ -1007,9 +1010,11 @@ ngx_http_pit_auth_sunset(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
     u_char     *p;
     ngx_str_t   v;
 
-    if (ctx->role != PIT_ROLE_PREVIOUS) {
+    if (ctx->role != PIT_ROLE_PREVIOUS || ctx->sunset) {
         return NGX_OK;
     }
+
+    ctx->sunset = 1;
 
     p = ngx_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT") - 1);
     if (p == NULL) {
@@ -1056,7 +1061,8 @@ ngx_http_pit_auth_deny(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (a->code == NGX_HTTP_SERVICE_UNAVAILABLE) {
+    if (a->code == NGX_HTTP_SERVICE_UNAVAILABLE && !ctx->retry_after) {
+        ctx->retry_after = 1;
         ngx_str_set(&v, "1");
 
         if (ngx_http_pit_auth_push_header(&r->headers_out.headers, r->pool,
@@ -1128,6 +1134,18 @@ ngx_http_pit_auth_www_authenticate(ngx_http_request_t *r,
     }
 
     v.len = p - v.data;
+
+    h = r->headers_out.www_authenticate;
+
+    /* ours from a pass before an internal redirect; never auth_basic's */
+
+    if (h && h->value.len > 7
+        && ngx_strncmp(h->value.data, "Bearer ", 7) == 0)
+    {
+        r->headers_out.www_authenticate->hash = 1;
+        r->headers_out.www_authenticate->value = v;
+        return NGX_OK;
+    }
 
     h = ngx_http_pit_auth_push_header(&r->headers_out.headers, r->pool,
                                       "WWW-Authenticate", &v);
