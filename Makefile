@@ -1,4 +1,4 @@
-# pit-auth: make | make test | make demo | make bench | make clean
+# pit-auth: make | make test | make demo | make bench | make fuzz | make clean
 #
 # Core (libpit) and pitctl build with -Wall -Wextra -Werror; the nginx
 # module builds with nginx's own flags through the top-level `config`.
@@ -23,7 +23,7 @@ MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
 PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
-        clean
+        clean fuzz
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -73,6 +73,16 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-valgrind
 	$(MAKE) prove
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# libFuzzer (clang, ASan + UBSan) on every parser in core: FUZZ_SECONDS per
+# target; `make test` runs each for TEST_FUZZ_SECONDS.  Any crash fails.
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 10
+FUZZ_TARGETS ?=
+
+fuzz: deps
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 demo: deps
 	$(MAKE) all

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="gcc make pkg-config libssl-dev libjansson-dev libhiredis-dev
 nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
-curl wrk valgrind perl"
+curl wrk valgrind perl
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do
