@@ -23,7 +23,7 @@ MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
 PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
-        clean fuzz
+        clean fuzz bench-smoke
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -74,6 +74,7 @@ test: deps
 	$(MAKE) unit-valgrind
 	$(MAKE) prove
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	$(MAKE) bench-smoke
 
 # libFuzzer (clang, ASan + UBSan) on every parser in core: FUZZ_SECONDS per
 # target; `make test` runs each for TEST_FUZZ_SECONDS.  Any crash fails.
@@ -94,6 +95,10 @@ demo-stop:
 bench: deps
 	$(MAKE) all
 	bash tests/bench/run.sh
+
+# Every bench case for 2 s, status codes only (no timing): part of make test.
+bench-smoke: all
+	BENCH_SMOKE=1 bash tests/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)
