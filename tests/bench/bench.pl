@@ -280,6 +280,7 @@ sub measure_nginx {
     my $n = $w->{requests} || 1;
     return {
         %$w,
+        by => by_command($rs0, $rs1),
         cpu => ($cpu1 - $cpu0) / 1000 / $n,
         cmds => ($rs1->{calls} - $rs0->{calls}) / $n,
         rcpu => ($rs1->{cpu} - $rs0->{cpu}) * 1e6 / $n,
@@ -347,12 +348,25 @@ sub redis_bench {
 # Sum of Redis command calls (INFO itself excluded) and CPU seconds.
 sub redis_info {
     my $info = $redis->raw('INFO', 'cpu', 'commandstats');
-    my %r = (calls => 0, cpu => 0);
+    my %r = (calls => 0, cpu => 0, by => {});
     while ($info =~ /^cmdstat_([^:]+):calls=(\d+)/mg) {
-        $r{calls} += $2 unless $1 eq 'info';
+        next if $1 eq 'info';
+        $r{calls} += $2;
+        $r{by}{$1} = $2;
     }
     $r{cpu} += $1 while $info =~ /^used_cpu_(?:sys|user):([\d.]+)/mg;
     return \%r;
+}
+
+# Commands run between two redis_info() readings: { command => calls }.
+sub by_command {
+    my ($a, $b) = @_;
+    my %d;
+    for my $c (keys %{ $b->{by} }) {
+        my $n = $b->{by}{$c} - ($a->{by}{$c} // 0);
+        $d{$c} = $n if $n;
+    }
+    return \%d;
 }
 
 # CPU time of a process in ns: schedstat (ns), else stat (clock ticks).
@@ -415,7 +429,86 @@ sub callgrind {
         spew("$ARTS/profile.$c->{name}.txt", "$head\n# inclusive\n$incl"
              . "\n# self\n$self");
     }
+    for my $c (@cases) {
+        next if $c->{name} eq 'off';
+        my $d = profile_diff($c->{name}, 'off') or next;
+        spew("$ARTS/profile.$c->{name}-vs-off.txt", $d);
+    }
     return %ir;
+}
+
+# Instructions per request by function, case minus base, from the two
+# callgrind dumps: self cost (where the time goes) and inclusive (which
+# call costs it), the largest differences first.
+sub profile_diff {
+    my ($case, $base) = @_;
+    my %cost;
+    for my $name ($case, $base) {
+        my $f = "$ARTS/callgrind.$name";
+        return undef unless -f $f;
+        my $self = callgrind_self($f);
+        $cost{no}{$_}{$name} = $self->{$_} / $CG_REQS for keys %$self;
+        for my $mode ('yes') {
+            my ($rc, $out) = run_cmd(['callgrind_annotate', '--threshold=100',
+                                      '--auto=no', "--inclusive=$mode", $f]);
+            while ($out =~ /^\s*([\d,]+) \([\s\d.]+%\)\s+(\S.*)$/mg) {
+                my ($ir, $fn) = ($1, $2);
+                next if $fn =~ /PROGRAM TOTALS/;
+                # the frames around the event loop hold everything
+                next if $fn =~ /\(below main\)|:main \[|_start_main|_cycle \[|:0x0*1ab70 /;
+                $ir =~ tr/,//d;
+                $fn =~ s{ \[[^\]]*/([^/\]]+)\]$}{ [$1]};
+                $fn =~ s{^[^:]*/}{};
+                $cost{$mode}{$fn}{$name} += $ir / $CG_REQS;
+            }
+        }
+    }
+    my $text = "# instructions per request by function: $case minus $base "
+        . "(callgrind, $CG_REQS requests each)\n";
+    for my $mode ('no', 'yes') {
+        my $h = $cost{$mode};
+        my %d = map { $_ => ($h->{$_}{$case} // 0) - ($h->{$_}{$base} // 0) }
+                keys %$h;
+        my @top = grep { abs $d{$_} >= 20 }
+                  sort { abs $d{$b} <=> abs $d{$a} } keys %d;
+        splice @top, 40 if @top > 40;
+        $text .= "\n# " . ($mode eq 'no' ? 'self' : 'inclusive') . "\n";
+        $text .= sprintf "%+9.0f  %9.0f  %s\n", $d{$_},
+                         $h->{$_}{$case} // 0, $_ for @top;
+    }
+    return $text;
+}
+
+# Self cost by function from a callgrind dump (callgrind_annotate's own
+# self view of a dump taken after a zero puts everything in main): every
+# cost line counts for the current function, except the one after calls=,
+# which is the inclusive cost of that call.
+sub callgrind_self {
+    my ($f) = @_;
+    my (%name, %obname, %self);
+    my ($ob, $fn, $skip) = ('', '?', 0);
+    open my $fh, '<', $f or return {};
+    while (my $l = <$fh>) {
+        if ($l =~ /^ob=\((\d+)\)(?: (.*))?$/) {
+            $obname{$1} = $2 if defined $2;
+            $ob = $obname{$1} // '?';
+        } elsif ($l =~ /^fn=\((\d+)\)(?: (.*))?$/) {
+            $name{$1} = $2 if defined $2;
+            $fn = $name{$1} // '?';
+        } elsif ($l =~ /^cfn=\((\d+)\) (.*)$/) {
+            $name{$1} = $2;              # defined here, used later
+        } elsif ($l =~ /^cob=\((\d+)\) (.*)$/) {
+            $obname{$1} = $2;
+        } elsif ($l =~ /^calls=/) {
+            $skip = 1;
+        } elsif ($l =~ /^[+-]?\d+\s+(\d+)/ || $l =~ /^\*\s+(\d+)/) {
+            my $ir = $1;
+            if ($skip) { $skip = 0; next; }
+            my $o = $ob =~ s{.*/}{}r;
+            $self{"$fn [$o]"} += $ir;
+        }
+    }
+    return \%self;
 }
 
 ###########################################################################
@@ -639,6 +732,13 @@ sub report {
             $m{$k} = median(@v) if @v;
         }
         $m{non2xx} = join '/', map { $_->{non2xx} } @$rs;
+        my ($total, %by) = (0);
+        for my $r (@$rs) {
+            $total += $r->{requests};
+            $by{$_} += $r->{by}{$_} for keys %{ $r->{by} // {} };
+        }
+        $m{gets} = ($by{get} // 0) / ($total || 1);
+        $m{by} = join ', ', map { "$by{$_} $_" } sort keys %by;
         $m{requests} = median(map { $_->{requests} } @$rs);
         # ratios per round (neighbours in time), then their median
         if (@$off && !$c->{kind}) {
@@ -715,6 +815,11 @@ sub report {
             fmt('%.0f', $ir), fmt('%+.0f', $dir), '') =~ s/^ //r =~ s/ $//r;
     }
     push @out, '';
+    push @out, 'Redis commands during each case (all rounds): '
+        . join('; ', map { "$_->{name}: " . ($med{ $_->{name} }{by} || 'none') }
+                     grep { $med{ $_->{name} } && !$_->{kind} } @CASES)
+        . '.';
+    push @out, '';
     if ($ZONE) {
         push @out, defined $ZB{bytes}
             ? sprintf('Zone bytes per cached token: **%.1f** (%d entries '
@@ -766,9 +871,10 @@ sub goals {
         : '- hit-openapi ≥ 0.93 × off: not measurable (needs '
           . 'pit_auth_cache and pit_auth_openapi)';
     push @g, sprintf('- malformed ≥ 0.97 × off: %.3f, %s; 0 Redis '
-                     . 'commands: %.4f/request, %s%s', $mf->{x},
-                     verdict($mf->{x} >= 0.97), $mf->{cmds},
-                     verdict($mf->{cmds} == 0), $cg->('malformed'))
+                     . 'commands: %s GETs (%s), %s%s', $mf->{x},
+                     verdict($mf->{x} >= 0.97), $mf->{gets} ? sprintf('%.4f', $mf->{gets}) . '/request' : 'no',
+                     $mf->{by} ? "all commands: $mf->{by}" : 'no command at all',
+                     verdict(!$mf->{gets}), $cg->('malformed'))
         if $mf;
     push @g, sprintf('- miss ≥ 0.8 × redis-benchmark: %.3f, %s%s',
                      $mi->{xredis}, verdict($mi->{xredis} >= 0.8),
