@@ -19,6 +19,27 @@ use FindBin;
 
 our @EXPORT_OK = qw(top free_port run_cmd slurp);
 
+# Environment knobs for whole-suite runs (all optional):
+#   PIT_NGINX         the nginx binary (default /usr/sbin/nginx), e.g. a
+#                     sanitized build
+#   PIT_NGINX_MODULE  the module to load_module (default
+#                     build/ngx_http_pit_auth_module.so); empty when the
+#                     module is built into PIT_NGINX
+#   PIT_NGINX_PREFIX  a command (words) to run nginx under, e.g. valgrind
+#   PIT_LOG_LEVEL     error_log level of every nginx, e.g. debug
+#   PIT_TEST_KEEP     a directory: every Redis and nginx directory is made
+#                     in it and kept, and each Redis saves an RDB
+#                     snapshot (keep-*.rdb) when stopped
+
+sub nginx_bin { $ENV{PIT_NGINX} || '/usr/sbin/nginx' }
+
+# A directory for one server, removed at exit unless PIT_TEST_KEEP is set.
+sub server_dir {
+    my $keep = $ENV{PIT_TEST_KEEP};
+    return tempdir(CLEANUP => 1) unless $keep;
+    return tempdir('srv-XXXXXXXX', DIR => $keep, CLEANUP => 0);
+}
+
 sub top {
     my $dir = abs_path($FindBin::Bin);
     while ($dir ne '/' && !-f "$dir/Makefile") {
@@ -103,7 +124,7 @@ use Time::HiRes qw(sleep time);
 
 sub new {
     my ($class, %o) = @_;
-    my $self = bless { dir => $o{dir} // File::Temp::tempdir(CLEANUP => 1),
+    my $self = bless { dir => $o{dir} // PitTest::server_dir(),
                        owner => $$,
                        port => $o{port} // PitTest::free_port(),
                        extra => $o{extra} // [] }, $class;
@@ -142,12 +163,30 @@ sub stop {
     my ($self, $sig) = @_;
     return unless $self->{pid};
     kill 'CONT', $self->{pid};
+    $self->snapshot if $ENV{PIT_TEST_KEEP};
     kill $sig // 'TERM', $self->{pid};
     waitpid $self->{pid}, 0;
     delete $self->{pid};
 }
 
 sub restart { my ($self) = @_; $self->stop; $self->start; }
+
+# PIT_TEST_KEEP only: SAVE, uncompressed, moved to keep-N.rdb (never the
+# file a restart would load), and every audit stream as text in
+# keep-N.audit, for tests that search them for secrets.
+sub snapshot {
+    my ($self) = @_;
+    my $n = ++$self->{snapshots};
+    my $base = "$self->{dir}/keep-$$-$n";
+    open my $fh, '>', "$base.audit" or return;
+    for my $k ($self->keys_matching('*audit*')) {
+        print $fh "$k\n", $self->raw('XRANGE', $k, '-', '+'), "\n";
+    }
+    close $fh;
+    $self->cmd('CONFIG', 'SET', 'rdbcompression', 'no');
+    return unless ($self->cmd('SAVE') // '') eq 'OK';
+    rename "$self->{dir}/dump.rdb", "$base.rdb";
+}
 
 # Runs one command through redis-cli; returns its output without the
 # trailing newline (a list in list context).
@@ -233,13 +272,15 @@ use Time::HiRes qw(sleep time);
 sub new {
     my ($class, %o) = @_;
     my $top = PitTest::top();
-    my $self = bless { dir => File::Temp::tempdir(CLEANUP => 1),
+    my $self = bless { dir => PitTest::server_dir(),
                        port => $o{port} // PitTest::free_port(),
                        owner => $$,
                        %o }, $class;
     mkdir "$self->{dir}/logs";
     mkdir "$self->{dir}/html";
-    my $module = $o{module} // "$top/build/ngx_http_pit_auth_module.so";
+    my $module = $o{module} // $ENV{PIT_NGINX_MODULE}
+                 // "$top/build/ngx_http_pit_auth_module.so";
+    my $load = length $module ? "load_module $module;" : '';
     my $http = $o{http} // '';
     $http =~ s/%%PORT%%/$self->{port}/g;
     $http =~ s/%%DIR%%/$self->{dir}/g;
@@ -247,11 +288,11 @@ sub new {
     my $main = $o{main} // '';
     open my $fh, '>', "$self->{dir}/nginx.conf" or die;
     print $fh <<"END";
-load_module $module;
+$load
 daemon off;
 master_process on;
 worker_processes $workers;
-error_log $self->{dir}/logs/error.log ${\($o{log_level} // 'info')};
+error_log $self->{dir}/logs/error.log ${\($ENV{PIT_LOG_LEVEL} // $o{log_level} // 'info')};
 pid $self->{dir}/nginx.pid;
 $main
 events { worker_connections 4096; }
@@ -277,7 +318,7 @@ sub error_log { PitTest::slurp("$_[0]{dir}/logs/error.log") }
 
 sub test_conf {
     my ($self) = @_;
-    return PitTest::run_cmd(['/usr/sbin/nginx', '-t', '-p', $self->{dir},
+    return PitTest::run_cmd([PitTest::nginx_bin(), '-t', '-p', $self->{dir},
                              '-c', $self->conf]);
 }
 
@@ -287,7 +328,9 @@ sub start {
     if ($pid == 0) {
         open STDOUT, '>>', "$self->{dir}/logs/stderr";
         open STDERR, '>&', \*STDOUT;
-        { exec '/usr/sbin/nginx', '-p', $self->{dir}, '-c', $self->conf; }
+        my @prefix = split ' ', $ENV{PIT_NGINX_PREFIX} // '';
+        { exec @prefix, PitTest::nginx_bin(), '-p', $self->{dir},
+              '-c', $self->conf; }
         POSIX::_exit(127);
     }
     $self->{pid} = $pid;
