@@ -242,12 +242,20 @@ for my $c (@RUN) {
 note(sprintf "  %-16s %s", $_->{name}, $_->{check}) for @RUN;
 
 my %R;          # case name => [ per-round results ]
+my $STAT0 = cpu_stat();
 unless ($SMOKE) {
     for my $round (1 .. $ROUNDS) {
         note("bench: round $round/$ROUNDS");
         for my $c (@RUN) {
             my $r = $c->{kind} ? measure_redis($c) : measure_nginx($c);
             push @{ $R{ $c->{name} } }, $r;
+            # in the timed rounds wrk counts non-2xx only: all or none
+            my $want = $c->{kind} ? 0
+                     : $c->{expect} == 200 ? 0 : $r->{requests};
+            if ($r->{non2xx} != $want || ($r->{errors} // 0)) {
+                $c->{round_bad}++;
+                $check_ok = 0;
+            }
             note(sprintf "  %-16s %9.0f req/s  p50 %7.1f us  p99 %8.1f us"
                  . "%s", $c->{name}, $r->{rps}, $r->{p50}, $r->{p99},
                  defined $r->{cpu} ? sprintf('  cpu %.2f us/req', $r->{cpu})
@@ -256,6 +264,7 @@ unless ($SMOKE) {
     }
 }
 
+my $STAT1 = cpu_stat();
 my %ZB;
 %ZB = zone_bytes() if $ZONE;
 stop_nginx($ngx);
@@ -317,7 +326,8 @@ sub wrk {
     ($r{non2xx}) = $out =~ /Non-2xx or 3xx responses: (\d+)/;
     $r{non2xx} //= 0;
     if ($out =~ /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/) {
-        $r{errors} = $1 + $2 + $3 + $4;
+        $r{errors} = $1 + $2 + $3;      # a timeout is slowness, not a fault
+        $r{timeouts} = $4;
     }
     $r{status}{$1} = $2 while $out =~ /^status (\d+) (\d+)$/mg;
     die "bench: cannot read wrk's output:\n$out" unless $r{requests};
@@ -368,6 +378,30 @@ sub by_command {
         $d{$c} = $n if $n;
     }
     return \%d;
+}
+
+# /proc/stat per cpu: { cpuN => [user nice system idle iowait irq softirq
+# steal] } in clock ticks.
+sub cpu_stat {
+    my %s;
+    for (split /\n/, slurp('/proc/stat')) {
+        my ($cpu, @f) = split ' ';
+        $s{$cpu} = [@f[0 .. 7]] if $cpu =~ /^cpu\d+$/;
+    }
+    return \%s;
+}
+
+# Steal time of each cpu while the rounds ran, as "cpu0 12%, cpu1 3%".
+sub steal {
+    my @r;
+    for my $cpu (sort keys %$STAT1) {
+        my ($a, $b) = ($STAT0->{$cpu} or next, $STAT1->{$cpu});
+        my $all = 0;
+        $all += $b->[$_] - $a->[$_] for 0 .. 7;
+        next unless $all > 0;
+        push @r, sprintf '%s %.0f%%', $cpu, ($b->[7] - $a->[7]) / $all * 100;
+    }
+    return join ', ', @r;
 }
 
 # CPU time of a process in ns: schedstat (ns), else stat (clock ticks).
@@ -641,6 +675,7 @@ sub stop_nginx {
 }
 
 sub stop_all {
+    local $?;                      # END: keep the exit code
     for my $pid (@STARTED) {
         kill 'KILL', $pid;
         waitpid $pid, 0;
@@ -778,6 +813,11 @@ sub report {
                : "$ROUNDS interleaved rounds of $SECS s per case, medians; "
                  . "wrk -t1 -c$CONNS, redis-benchmark -c$CONNS",
         join(' ', (split ' ', slurp('/proc/loadavg'))[0 .. 2]);
+    push @out, 'Hypervisor steal time during the rounds: ' . steal() . '; a '
+        . 'worker busy below ~95% means it did not have its core to itself '
+        . '(or wrk could not keep it busy): throughput then says more about '
+        . 'the machine than about the module, and the ratios by worker CPU '
+        . 'are the ones to read.' unless $SMOKE;
     push @out, "Reproduce: `$cmd`";
     push @out, '';
     if ($SMOKE) {
@@ -814,7 +854,8 @@ sub report {
             fmt('%.0f', $m->{p99}),
             $c->{kind} ? '—' : ($m->{non2xx} // '—') . " (expect "
                 . ($c->{expect} == 200 ? '0' : "all $c->{expect}") . ')',
-            $c->{check} // '—',
+            ($c->{check} // '—') . ($c->{round_bad}
+                ? "; UNEXPECTED in $c->{round_bad} round(s)" : ''),
             fmt('%.2f', $m->{cpu}), fmt('%+.2f', $c->{name} eq 'off'
                                                   ? undef : $m->{dcpu}),
             $c->{name} eq 'off' && $m ? '1' : fmt('%.3f', $m->{xcpu}),
