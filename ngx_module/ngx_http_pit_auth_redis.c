@@ -42,6 +42,9 @@ struct ngx_http_pit_auth_redis_s {
     ngx_msec_t                           backoff;
     ngx_log_t                           *log;
     unsigned                             exiting:1;
+
+    ngx_http_pit_auth_redis_start_pt     start;   /* dedicated connection */
+    void                                *data;
 };
 
 
@@ -73,6 +76,8 @@ static void ngx_http_pit_auth_redis_handshake_done(redisAsyncContext *ac,
 static void ngx_http_pit_auth_redis_get_done(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_pit_auth_redis_reply_timeout(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_command_done(redisAsyncContext *ac,
+    void *reply, void *privdata);
 
 static void ngx_http_pit_auth_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_pit_auth_redis_write_handler(ngx_event_t *ev);
@@ -371,6 +376,10 @@ ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
                    "pit_auth: redis %V: connecting", &rd->addr.name);
 
     ngx_http_pit_auth_redis_handshake(rd, ac);
+
+    if (rd->start) {
+        rd->start(rd->data);
+    }
 
     ngx_add_timer(&rd->connect_timer, rd->connect_timeout);
 }
@@ -764,6 +773,102 @@ ngx_http_pit_auth_redis_reply_timeout(ngx_event_t *ev)
     if (rd->ac == w->ac) {
         ngx_http_pit_auth_redis_reset(rd, "reply timed out");
     }
+}
+
+
+/* dedicated connections and other commands */
+
+
+/*
+ * Opens a connection of this worker's own to the backend of like, outside
+ * the lookup pool: start() runs on every (re)connect, so that a
+ * subscription survives reconnects.
+ */
+
+ngx_http_pit_auth_redis_t *
+ngx_http_pit_auth_redis_open(ngx_cycle_t *cycle,
+    ngx_http_pit_auth_redis_t *like, ngx_http_pit_auth_redis_start_pt start,
+    void *data)
+{
+    ngx_array_t                 one;
+    ngx_http_pit_auth_redis_t  *rd;
+
+    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_pit_auth_redis_t));
+    if (rd == NULL) {
+        return NULL;
+    }
+
+    rd->addr = like->addr;
+    rd->connect_timeout = like->connect_timeout;
+    rd->read_timeout = like->read_timeout;
+    rd->start = start;
+    rd->data = data;
+
+    one.elts = &rd;
+    one.nelts = 1;
+
+    ngx_http_pit_auth_redis_init_process(cycle, &one);
+
+    return rd;
+}
+
+
+/*
+ * Queues a command; cb NULL: fire and forget.  Returns NGX_DECLINED when
+ * the connection is down (nothing is queued), NGX_ERROR on failure.
+ */
+
+ngx_int_t
+ngx_http_pit_auth_redis_command(ngx_http_pit_auth_redis_t *rd,
+    ngx_http_pit_auth_redis_callback_t *cb, int argc, const char **argv,
+    const size_t *lens)
+{
+    if (rd->ac == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(rd->ac,
+                              cb ? ngx_http_pit_auth_redis_command_done
+                                 : NULL,
+                              cb, argc, argv, lens)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pit_auth_redis_command_done(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_pit_auth_redis_callback_t  *cb;
+
+    cb = privdata;
+
+    cb->handler(cb->data, reply);
+}
+
+
+void
+ngx_http_pit_auth_redis_drop(ngx_http_pit_auth_redis_t *rd,
+    const char *reason)
+{
+    ngx_http_pit_auth_redis_reset(rd, reason);
+}
+
+
+void
+ngx_http_pit_auth_redis_close(ngx_http_pit_auth_redis_t *rd)
+{
+    ngx_array_t  one;
+
+    one.elts = &rd;
+    one.nelts = 1;
+
+    ngx_http_pit_auth_redis_exit_process(&one);
 }
 
 

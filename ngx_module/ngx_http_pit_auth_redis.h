@@ -23,9 +23,27 @@ typedef void (*ngx_http_pit_auth_redis_handler_pt)(void *data, ngx_int_t rc,
     ngx_str_t *value, const char *reason);
 
 
+/*
+ * The reply to a command sent with ngx_http_pit_auth_redis_command(): a
+ * redisReply, valid during the call only, or NULL when the connection
+ * went away first.  A subscription's handler is called for every message.
+ */
+typedef void (*ngx_http_pit_auth_redis_reply_pt)(void *data, void *reply);
+
+/* Called each time a dedicated connection starts: queue its set-up. */
+typedef void (*ngx_http_pit_auth_redis_start_pt)(void *data);
+
+
 typedef struct ngx_http_pit_auth_redis_s  ngx_http_pit_auth_redis_t;
 typedef struct ngx_http_pit_auth_redis_waiter_s
     ngx_http_pit_auth_redis_waiter_t;
+
+
+/* Owned by the caller; must outlive the reply (or the subscription). */
+typedef struct {
+    ngx_http_pit_auth_redis_reply_pt  handler;
+    void                             *data;
+} ngx_http_pit_auth_redis_callback_t;
 
 
 /* What pit_auth_redis and pit_auth_redis_timeout configure. */
@@ -54,6 +72,16 @@ ngx_http_pit_auth_redis_waiter_t *ngx_http_pit_auth_redis_get(
     ngx_http_pit_auth_redis_handler_pt handler, void *data, ngx_log_t *log);
 void ngx_http_pit_auth_redis_detach(ngx_http_pit_auth_redis_waiter_t *w);
 ngx_str_t *ngx_http_pit_auth_redis_name(ngx_http_pit_auth_redis_t *rd);
+
+ngx_http_pit_auth_redis_t *ngx_http_pit_auth_redis_open(ngx_cycle_t *cycle,
+    ngx_http_pit_auth_redis_t *like, ngx_http_pit_auth_redis_start_pt start,
+    void *data);
+ngx_int_t ngx_http_pit_auth_redis_command(ngx_http_pit_auth_redis_t *rd,
+    ngx_http_pit_auth_redis_callback_t *cb, int argc, const char **argv,
+    const size_t *lens);
+void ngx_http_pit_auth_redis_drop(ngx_http_pit_auth_redis_t *rd,
+    const char *reason);
+void ngx_http_pit_auth_redis_close(ngx_http_pit_auth_redis_t *rd);
 
 
 #endif /* _NGX_HTTP_PIT_AUTH_REDIS_H_INCLUDED_ */
