@@ -1,0 +1,1768 @@
+
+/*
+ * pit-auth: the shared-memory cache of token records.
+ *
+ * One zone serves every worker, built as ngx_http_limit_req_module builds
+ * its own: an rbtree keyed on the token hash, an LRU queue, slab memory
+ * whose exhaustion evicts the least recently used entries instead of
+ * failing a request.  An entry holds the decoded record compactly (the
+ * scopes as one space-separated string), never the JSON.
+ *
+ * The zone stays true through Redis's client-side caching: worker 0 keeps
+ * one connection that asks Redis for an invalidation message on every
+ * change of a token key (CLIENT TRACKING ... BCAST, RESP2 redirect to its
+ * own subscription), and evicts the entry it names.  While that connection
+ * is down, or silent (a heartbeat published through the lookup connection
+ * must come back), no entry is honoured longer than one second after its
+ * fetch; when it is back, the zone is flushed, since messages were lost.
+ * A reply is stored only if no invalidation of its key (nor a flush, nor a
+ * change of the subscriber) happened since its GET was sent.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+#include "pit_error.h"
+#include "pit_token.h"
+#include "pit_scope.h"
+#include "pit_record.h"
+#include "pit_schema.h"
+
+#include "ngx_http_pit_auth_redis.h"
+#include "ngx_http_pit_auth_cache.h"
+
+
+#define NGX_HTTP_PIT_AUTH_CACHE_RECENT     64     /* invalidations kept */
+#define NGX_HTTP_PIT_AUTH_CACHE_UNSURE     1000   /* ms, subscriber down */
+#define NGX_HTTP_PIT_AUTH_CACHE_BEAT       100    /* ms between heartbeats */
+#define NGX_HTTP_PIT_AUTH_CACHE_SILENT     350    /* ms: no beat, unsure */
+#define NGX_HTTP_PIT_AUTH_CACHE_DEAD       2000   /* ms: no beat, reconnect */
+#define NGX_HTTP_PIT_AUTH_CACHE_SETUP      1500   /* ms to subscribe */
+#define NGX_HTTP_PIT_AUTH_CACHE_EVICT_MAX  64
+#define NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX                                      \
+    (PIT_ACCOUNT_MAX + PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1))
+
+#define NGX_HTTP_PIT_AUTH_CACHE_CHANNEL    "__redis__:invalidate"
+
+#define NGX_HTTP_PIT_AUTH_SUB_DOWN         0
+#define NGX_HTTP_PIT_AUTH_SUB_ID           1
+#define NGX_HTTP_PIT_AUTH_SUB_SUBSCRIBING  2
+#define NGX_HTTP_PIT_AUTH_SUB_UP           3
+
+
+typedef struct {
+    ngx_rbtree_node_t            node;       /* key: the hash's first bytes */
+    ngx_queue_t                  queue;      /* LRU, most recent first */
+    u_char                       hash[PIT_HASH_LEN];
+    int64_t                      fetched;    /* ms: its GET was sent */
+    int64_t                      expires;    /* ms: fresh until */
+    int64_t                      until;      /* ms: the record's deadline */
+    int64_t                      used;       /* ms: last use written */
+    u_char                       negative;   /* no such token */
+    u_char                       role;
+    u_char                       acct_type;
+    u_char                       acct_len;
+    u_short                      scopes_len;
+    u_char                       iid[PIT_ID_LEN];
+    u_char                       data[1];    /* account, then scopes */
+} ngx_http_pit_auth_cache_node_t;
+
+
+typedef struct {
+    uint64_t                     hits;
+    uint64_t                     misses;
+    uint64_t                     negative_hits;
+    uint64_t                     stores;
+    uint64_t                     evictions;
+    uint64_t                     expirations;
+    uint64_t                     invalidations;
+    uint64_t                     flushes;
+    uint64_t                     stale;
+    uint64_t                     redis_errors;
+    uint64_t                     last_used_writes;
+} ngx_http_pit_auth_cache_counters_t;
+
+
+typedef struct {
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;
+    ngx_uint_t                   entries;
+    ngx_http_pit_auth_cache_counters_t  counters;
+
+    /* the subscriber, as every worker must see it */
+    ngx_uint_t                   sub_up;
+    ngx_pid_t                    sub_pid;
+    uint64_t                     sub_epoch;  /* bumped at every change */
+    int64_t                      sub_beat;   /* ms: last heartbeat */
+
+    uint64_t                     inval_seq;
+    uint64_t                     flush_seq;
+    u_char                       recent[NGX_HTTP_PIT_AUTH_CACHE_RECENT]
+                                       [PIT_HASH_LEN];
+    int64_t                      stale_logged;
+} ngx_http_pit_auth_cache_shctx_t;
+
+
+typedef struct {
+    ngx_http_pit_auth_cache_t   *cache;
+    ngx_http_pit_auth_redis_t   *rd;         /* its own connection */
+    ngx_uint_t                   state;
+    int64_t                      started;    /* ms: (re)connect began */
+    int64_t                      client_id;
+    ngx_event_t                  timer;
+    ngx_http_pit_auth_redis_callback_t  on_id;
+    ngx_http_pit_auth_redis_callback_t  on_tracking;
+    ngx_http_pit_auth_redis_callback_t  on_message;
+    u_char                       beat[PIT_PREFIX_MAX + NGX_INT64_LEN + 16];
+    size_t                       beat_len;   /* heartbeat channel */
+} ngx_http_pit_auth_cache_sub_t;
+
+
+struct ngx_http_pit_auth_cache_s {
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+    ngx_slab_pool_t             *shpool;
+    ngx_shm_zone_t              *shm_zone;
+    ngx_uint_t                   declared;
+    ngx_msec_t                   ttl;
+    ngx_msec_t                   negative_ttl;
+    ngx_msec_t                   stale;
+
+    ngx_http_pit_auth_redis_t   *backend;    /* bound by the first user */
+    ngx_str_t                    prefix;
+    u_char                      *hash_key;   /* identity, not contents */
+    ngx_str_t                    tok_prefix; /* <prefix>tok: */
+
+    ngx_http_pit_auth_cache_sub_t  *sub;     /* worker 0 only */
+};
+
+
+static ngx_int_t ngx_http_pit_auth_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_pit_auth_cache_rbtree_insert_value(
+    ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel);
+static ngx_http_pit_auth_cache_node_t *ngx_http_pit_auth_cache_find(
+    ngx_http_pit_auth_cache_t *cache, u_char *hash);
+static ngx_uint_t ngx_http_pit_auth_cache_fresh(
+    ngx_http_pit_auth_cache_t *cache, ngx_http_pit_auth_cache_node_t *cn,
+    int64_t now);
+static ngx_uint_t ngx_http_pit_auth_cache_sure(
+    ngx_http_pit_auth_cache_shctx_t *sh, int64_t now);
+static int64_t ngx_http_pit_auth_cache_horizon(
+    ngx_http_pit_auth_cache_t *cache, ngx_http_pit_auth_cache_node_t *cn);
+static size_t ngx_http_pit_auth_cache_copy(ngx_http_pit_auth_cache_node_t *cn,
+    pit_token_record_t *rec, u_char *buf);
+static ngx_int_t ngx_http_pit_auth_cache_record(pit_token_record_t *rec,
+    u_char *buf, ngx_uint_t acct_len, size_t len);
+static ngx_uint_t ngx_http_pit_auth_cache_still_true(
+    ngx_http_pit_auth_cache_shctx_t *sh, u_char *hash,
+    ngx_http_pit_auth_cache_mark_t *mark);
+static ngx_http_pit_auth_cache_node_t *ngx_http_pit_auth_cache_alloc(
+    ngx_http_pit_auth_cache_t *cache, size_t size, int64_t now);
+static void ngx_http_pit_auth_cache_expire(ngx_http_pit_auth_cache_t *cache,
+    int64_t now, ngx_uint_t n);
+static void ngx_http_pit_auth_cache_free(ngx_http_pit_auth_cache_t *cache,
+    ngx_http_pit_auth_cache_node_t *cn);
+static void ngx_http_pit_auth_cache_flush(ngx_http_pit_auth_cache_t *cache);
+static void ngx_http_pit_auth_cache_invalidate(
+    ngx_http_pit_auth_cache_t *cache, u_char *key, size_t len);
+static int64_t ngx_http_pit_auth_cache_now(void);
+
+static ngx_int_t ngx_http_pit_auth_stats_handler(ngx_http_request_t *r);
+static u_char *ngx_http_pit_auth_stats_zone(u_char *p,
+    ngx_http_pit_auth_cache_t *cache);
+
+static void ngx_http_pit_auth_sub_start(void *data);
+static void ngx_http_pit_auth_sub_id(void *data, void *reply);
+static void ngx_http_pit_auth_sub_tracking(void *data, void *reply);
+static void ngx_http_pit_auth_sub_message(void *data, void *reply);
+static void ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_cache_sub_t *sub,
+    redisReply *rp);
+static void ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub);
+static void ngx_http_pit_auth_sub_timer(ngx_event_t *ev);
+static ngx_uint_t ngx_http_pit_auth_reply_is(redisReply *rp, size_t i,
+    const char *s);
+
+
+extern ngx_module_t  ngx_http_pit_auth_module;
+
+
+/* directives */
+
+
+/* pit_auth_cache zone=NAME[:SIZE] [ttl=] [negative_ttl=] [stale=] | off */
+
+char *
+ngx_http_pit_auth_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    u_char                      *p;
+    ssize_t                      size;
+    ngx_str_t                   *value, name, s;
+    ngx_msec_t                   t[3], *tp;
+    ngx_uint_t                   i, params;
+    ngx_shm_zone_t              *shm_zone;
+    ngx_http_pit_auth_cache_t  **field, *cache;
+
+    field = (ngx_http_pit_auth_cache_t **) ((char *) conf + cmd->offset);
+
+    if (*field != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        *field = NULL;
+        return NGX_CONF_OK;
+    }
+
+    ngx_str_null(&name);
+    size = 0;
+    params = 0;
+    t[0] = 60000;
+    t[1] = 5000;
+    t[2] = 30000;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+            name.data = value[i].data + 5;
+            p = (u_char *) ngx_strchr(name.data, ':');
+            name.len = (p ? p : value[i].data + value[i].len) - name.data;
+
+            if (p) {
+                s.data = p + 1;
+                s.len = value[i].data + value[i].len - s.data;
+
+                size = ngx_parse_size(&s);
+
+                if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize))
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid zone size \"%V\"", &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ttl=", 4) == 0) {
+            tp = &t[0];
+            s.data = value[i].data + 4;
+
+        } else if (ngx_strncmp(value[i].data, "negative_ttl=", 13) == 0) {
+            tp = &t[1];
+            s.data = value[i].data + 13;
+
+        } else if (ngx_strncmp(value[i].data, "stale=", 6) == 0) {
+            tp = &t[2];
+            s.data = value[i].data + 6;
+
+        } else {
+            goto invalid;
+        }
+
+        s.len = value[i].data + value[i].len - s.data;
+        *tp = ngx_parse_time(&s, 0);
+
+        if (*tp == (ngx_msec_t) NGX_ERROR || (tp == &t[0] && *tp == 0)) {
+            goto invalid;
+        }
+
+        params = 1;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_pit_auth_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cache = shm_zone->data;
+
+    if (cache == NULL) {
+        cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_cache_t));
+        if (cache == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cache->shm_zone = shm_zone;
+        shm_zone->init = ngx_http_pit_auth_cache_init_zone;
+        shm_zone->data = cache;
+    }
+
+    if (size == 0 && params) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "ttl, negative_ttl and stale of zone \"%V\" "
+                           "belong where its size is declared", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size) {
+        if (cache->declared) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate zone \"%V\"", &name);
+            return NGX_CONF_ERROR;
+        }
+
+        cache->declared = 1;
+        cache->ttl = t[0];
+        cache->negative_ttl = t[1];
+        cache->stale = t[2];
+    }
+
+    *field = cache;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* pit_auth_last_used on|off [interval=60s] */
+
+char *
+ngx_http_pit_auth_last_used_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_str_t                      *value, s;
+    ngx_http_pit_auth_last_used_t  *lu;
+
+    lu = (ngx_http_pit_auth_last_used_t *) ((char *) conf + cmd->offset);
+
+    if (lu->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "on") == 0) {
+        lu->enable = 1;
+
+    } else if (ngx_strcmp(value[1].data, "off") == 0) {
+        lu->enable = 0;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", it must be \"on\" or "
+                           "\"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "interval=", 9) != 0) {
+        goto invalid;
+    }
+
+    s.data = value[2].data + 9;
+    s.len = value[2].len - 9;
+
+    lu->interval = ngx_parse_time(&s, 0);
+
+    if (lu->interval == (ngx_msec_t) NGX_ERROR || lu->interval == 0) {
+        goto invalid;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[2]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_http_pit_auth_last_used_init(ngx_http_pit_auth_last_used_t *lu)
+{
+    lu->enable = NGX_CONF_UNSET;
+    lu->interval = NGX_CONF_UNSET_MSEC;
+}
+
+
+void
+ngx_http_pit_auth_last_used_merge(ngx_http_pit_auth_last_used_t *conf,
+    ngx_http_pit_auth_last_used_t *prev)
+{
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_msec_value(conf->interval, prev->interval, 60000);
+}
+
+
+char *
+ngx_http_pit_auth_stats_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    clcf->handler = ngx_http_pit_auth_stats_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A zone caches one store: the hash of a token depends on the hash key,
+ * its record on the backend and the prefix.
+ */
+
+ngx_int_t
+ngx_http_pit_auth_cache_bind(ngx_conf_t *cf, ngx_http_pit_auth_cache_t *cache,
+    ngx_http_pit_auth_redis_t *backend, ngx_str_t *prefix,
+    ngx_str_t *hash_key)
+{
+    u_char  *p;
+
+    if (cache->backend == NULL) {
+        p = ngx_pnalloc(cf->pool, prefix->len + sizeof("tok:"));
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        cache->backend = backend;
+        cache->prefix = *prefix;
+        cache->hash_key = hash_key->data;
+        cache->tok_prefix.data = p;
+        cache->tok_prefix.len = ngx_sprintf(p, "%Vtok:%Z", prefix) - p - 1;
+
+        return NGX_OK;
+    }
+
+    if (cache->backend != backend
+        || cache->hash_key != hash_key->data
+        || cache->prefix.len != prefix->len
+        || ngx_strncmp(cache->prefix.data, prefix->data, prefix->len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pit_auth_cache zone \"%V\" is used with another "
+                           "pit_auth_redis, pit_auth_key_prefix or "
+                           "pit_auth_hash_key",
+                           &cache->shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the zone */
+
+
+static ngx_int_t
+ngx_http_pit_auth_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_pit_auth_cache_t  *ocache = data;
+
+    size_t                      len;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    if (!cache->declared) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "pit_auth_cache zone \"%V\" has no size",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    /* a reload keeps the zone and its entries */
+
+    if (ocache) {
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_alloc(cache->shpool,
+                               sizeof(ngx_http_pit_auth_cache_shctx_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(cache->sh, sizeof(ngx_http_pit_auth_cache_shctx_t));
+
+    cache->shpool->data = cache->sh;
+
+    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+                    ngx_http_pit_auth_cache_rbtree_insert_value);
+
+    ngx_queue_init(&cache->sh->queue);
+
+    len = sizeof(" in pit_auth_cache zone \"\"") + shm_zone->shm.name.len;
+
+    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
+    if (cache->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cache->shpool->log_ctx, " in pit_auth_cache zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone evicts; it is not worth a line in the log */
+
+    cache->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pit_auth_cache_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t               **p;
+    ngx_http_pit_auth_cache_node_t   *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = (ngx_http_pit_auth_cache_node_t *) node;
+            cnt = (ngx_http_pit_auth_cache_node_t *) temp;
+
+            p = (ngx_memcmp(cn->hash, cnt->hash, PIT_HASH_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_http_pit_auth_cache_node_t *
+ngx_http_pit_auth_cache_find(ngx_http_pit_auth_cache_t *cache, u_char *hash)
+{
+    ngx_int_t                        rc;
+    ngx_rbtree_key_t                 key;
+    ngx_rbtree_node_t               *node, *sentinel;
+    ngx_http_pit_auth_cache_node_t  *cn;
+
+    ngx_memcpy(&key, hash, sizeof(ngx_rbtree_key_t));
+
+    node = cache->sh->rbtree.root;
+    sentinel = cache->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        cn = (ngx_http_pit_auth_cache_node_t *) node;
+
+        rc = ngx_memcmp(hash, cn->hash, PIT_HASH_LEN);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/* lookups */
+
+
+ngx_int_t
+ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
+    u_char *hash, int64_t now, pit_token_record_t *rec,
+    ngx_http_pit_auth_cache_mark_t *mark)
+{
+    u_char                            h[PIT_HASH_LEN];
+    u_char                            buf[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_uint_t                        acct_len;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+    ngx_http_pit_auth_cache_node_t   *cn;
+
+    mark->sent = now;
+
+    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
+        return NGX_AGAIN;
+    }
+
+    sh = cache->sh;
+    len = 0;
+    acct_len = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    mark->inval_seq = sh->inval_seq;
+    mark->flush_seq = sh->flush_seq;
+    mark->sub_epoch = sh->sub_epoch;
+
+    cn = ngx_http_pit_auth_cache_find(cache, h);
+
+    if (cn == NULL || !ngx_http_pit_auth_cache_fresh(cache, cn, now)) {
+        sh->counters.misses++;
+        rc = NGX_AGAIN;
+
+    } else if (cn->negative) {
+        sh->counters.negative_hits++;
+        rc = NGX_DECLINED;
+
+    } else {
+        sh->counters.hits++;
+        acct_len = cn->acct_len;
+        len = ngx_http_pit_auth_cache_copy(cn, rec, buf);
+        rc = NGX_OK;
+    }
+
+    if (cn && rc != NGX_AGAIN) {
+        ngx_queue_remove(&cn->queue);
+        ngx_queue_insert_head(&sh->queue, &cn->queue);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (rc == NGX_OK) {
+
+        /* parsing happens outside the lock */
+
+        rc = ngx_http_pit_auth_cache_record(rec, buf, acct_len, len);
+    }
+
+    return rc;
+}
+
+
+/*
+ * An entry is fresh until it expires, and, while Redis cannot tell us of
+ * changes, for one second after its fetch at most.
+ */
+
+static ngx_uint_t
+ngx_http_pit_auth_cache_fresh(ngx_http_pit_auth_cache_t *cache,
+    ngx_http_pit_auth_cache_node_t *cn, int64_t now)
+{
+    if (now >= cn->expires) {
+        return 0;
+    }
+
+    return ngx_http_pit_auth_cache_sure(cache->sh, now)
+           || now - cn->fetched < NGX_HTTP_PIT_AUTH_CACHE_UNSURE;
+}
+
+
+static ngx_uint_t
+ngx_http_pit_auth_cache_sure(ngx_http_pit_auth_cache_shctx_t *sh, int64_t now)
+{
+    return sh->sub_up && now - sh->sub_beat <= NGX_HTTP_PIT_AUTH_CACHE_SILENT;
+}
+
+
+/* The end of an entry's life: past it, not even Redis's absence serves it. */
+
+static int64_t
+ngx_http_pit_auth_cache_horizon(ngx_http_pit_auth_cache_t *cache,
+    ngx_http_pit_auth_cache_node_t *cn)
+{
+    int64_t  end;
+
+    if (cn->negative) {
+        return cn->expires;
+    }
+
+    end = cn->expires + (int64_t) cache->stale;
+
+    if (cn->role == PIT_ROLE_PREVIOUS && cn->until < end) {
+        end = cn->until;
+    }
+
+    return end;
+}
+
+
+/* Copies the fixed fields into rec and the strings into buf; under lock. */
+
+static size_t
+ngx_http_pit_auth_cache_copy(ngx_http_pit_auth_cache_node_t *cn,
+    pit_token_record_t *rec, u_char *buf)
+{
+    size_t  len;
+
+    ngx_memcpy(rec->iid, cn->iid, PIT_ID_LEN);
+    rec->iid[PIT_ID_LEN] = '\0';
+    rec->acct_type = cn->acct_type;
+    rec->role = cn->role;
+    rec->until_ms = cn->until;
+
+    len = cn->acct_len + cn->scopes_len;
+    ngx_memcpy(buf, cn->data, len);
+
+    return len;
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_cache_record(pit_token_record_t *rec, u_char *buf,
+    ngx_uint_t acct_len, size_t len)
+{
+    ngx_memcpy(rec->acct, buf, acct_len);
+    rec->acct[acct_len] = '\0';
+
+    if (pit_scope_set_parse(&rec->scopes, (const char *) buf + acct_len,
+                            len - acct_len)
+        != PIT_OK)
+    {
+        return NGX_AGAIN;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Stores the answer to a GET (rec NULL: no such key), unless the key may
+ * have changed since the GET was sent: an invalidation of it, a flush or a
+ * change of the subscriber in between makes the answer doubtful.
+ */
+
+void
+ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+    ngx_http_pit_auth_cache_mark_t *mark, pit_token_record_t *rec,
+    ngx_log_t *log)
+{
+    u_char                            h[PIT_HASH_LEN];
+    u_char                            scopes[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
+    size_t                            acct_len, scopes_len;
+    int64_t                           used;
+    ngx_http_pit_auth_cache_node_t   *cn;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
+        return;
+    }
+
+    acct_len = 0;
+    scopes_len = 0;
+
+    if (rec) {
+        acct_len = ngx_strlen(rec->acct);
+
+        if (pit_scope_set_format(&rec->scopes, (char *) scopes,
+                                 sizeof(scopes), &scopes_len)
+            != PIT_OK)
+        {
+            return;
+        }
+    }
+
+    sh = cache->sh;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (!ngx_http_pit_auth_cache_still_true(sh, h, mark)) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "pit_auth cache: reply not stored, key changed");
+        return;
+    }
+
+    used = 0;
+    cn = ngx_http_pit_auth_cache_find(cache, h);
+
+    if (cn) {
+        used = cn->used;
+        ngx_http_pit_auth_cache_free(cache, cn);
+    }
+
+    if (rec == NULL && cache->negative_ttl == 0) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return;
+    }
+
+    ngx_http_pit_auth_cache_expire(cache, mark->sent, 2);
+
+    cn = ngx_http_pit_auth_cache_alloc(cache,
+                 offsetof(ngx_http_pit_auth_cache_node_t, data)
+                 + acct_len + scopes_len, mark->sent);
+
+    if (cn == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return;
+    }
+
+    ngx_memcpy(&cn->node.key, h, sizeof(ngx_rbtree_key_t));
+    ngx_memcpy(cn->hash, h, PIT_HASH_LEN);
+    cn->fetched = mark->sent;
+    cn->used = used;
+    cn->negative = (rec == NULL);
+
+    if (rec) {
+        cn->expires = mark->sent + (int64_t) cache->ttl;
+        cn->until = rec->until_ms;
+        cn->role = (u_char) rec->role;
+        cn->acct_type = (u_char) rec->acct_type;
+        cn->acct_len = (u_char) acct_len;
+        cn->scopes_len = (u_short) scopes_len;
+        ngx_memcpy(cn->iid, rec->iid, PIT_ID_LEN);
+        ngx_memcpy(cn->data, rec->acct, acct_len);
+        ngx_memcpy(cn->data + acct_len, scopes, scopes_len);
+
+        /* a previous token's entry never outlives its deadline */
+
+        if (rec->role == PIT_ROLE_PREVIOUS && cn->until < cn->expires) {
+            cn->expires = cn->until;
+        }
+
+    } else {
+        cn->expires = mark->sent + (int64_t) cache->negative_ttl;
+        cn->until = 0;
+        cn->role = 0;
+        cn->acct_type = 0;
+        cn->acct_len = 0;
+        cn->scopes_len = 0;
+        ngx_memzero(cn->iid, PIT_ID_LEN);
+    }
+
+    ngx_rbtree_insert(&sh->rbtree, &cn->node);
+    ngx_queue_insert_head(&sh->queue, &cn->queue);
+
+    sh->entries++;
+    sh->counters.stores++;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+static ngx_uint_t
+ngx_http_pit_auth_cache_still_true(ngx_http_pit_auth_cache_shctx_t *sh,
+    u_char *hash, ngx_http_pit_auth_cache_mark_t *mark)
+{
+    uint64_t  i, n;
+
+    if (mark->flush_seq != sh->flush_seq || mark->sub_epoch != sh->sub_epoch)
+    {
+        return 0;
+    }
+
+    n = sh->inval_seq - mark->inval_seq;
+
+    if (n > NGX_HTTP_PIT_AUTH_CACHE_RECENT) {
+        return 0;
+    }
+
+    for (i = mark->inval_seq; i < sh->inval_seq; i++) {
+        if (ngx_memcmp(sh->recent[i % NGX_HTTP_PIT_AUTH_CACHE_RECENT], hash,
+                       PIT_HASH_LEN)
+            == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* A full zone evicts from the cold end of the queue; never an error. */
+
+static ngx_http_pit_auth_cache_node_t *
+ngx_http_pit_auth_cache_alloc(ngx_http_pit_auth_cache_t *cache, size_t size,
+    int64_t now)
+{
+    ngx_uint_t                       i;
+    ngx_queue_t                     *q;
+    ngx_http_pit_auth_cache_node_t  *cn;
+
+    for (i = 0; i < NGX_HTTP_PIT_AUTH_CACHE_EVICT_MAX; i++) {
+
+        cn = ngx_slab_alloc_locked(cache->shpool, size);
+
+        if (cn) {
+            return cn;
+        }
+
+        if (ngx_queue_empty(&cache->sh->queue)) {
+            return NULL;
+        }
+
+        q = ngx_queue_last(&cache->sh->queue);
+        cn = ngx_queue_data(q, ngx_http_pit_auth_cache_node_t, queue);
+
+        if (now < ngx_http_pit_auth_cache_horizon(cache, cn)) {
+            cache->sh->counters.evictions++;
+
+        } else {
+            cache->sh->counters.expirations++;
+        }
+
+        ngx_http_pit_auth_cache_free(cache, cn);
+    }
+
+    return NULL;
+}
+
+
+/* Removes up to n entries past their horizon from the cold end. */
+
+static void
+ngx_http_pit_auth_cache_expire(ngx_http_pit_auth_cache_t *cache, int64_t now,
+    ngx_uint_t n)
+{
+    ngx_queue_t                     *q;
+    ngx_http_pit_auth_cache_node_t  *cn;
+
+    while (n-- && !ngx_queue_empty(&cache->sh->queue)) {
+
+        q = ngx_queue_last(&cache->sh->queue);
+        cn = ngx_queue_data(q, ngx_http_pit_auth_cache_node_t, queue);
+
+        if (now < ngx_http_pit_auth_cache_horizon(cache, cn)) {
+            return;
+        }
+
+        cache->sh->counters.expirations++;
+
+        ngx_http_pit_auth_cache_free(cache, cn);
+    }
+}
+
+
+/* Unlinks an entry and zeroes it before its memory goes back. */
+
+static void
+ngx_http_pit_auth_cache_free(ngx_http_pit_auth_cache_t *cache,
+    ngx_http_pit_auth_cache_node_t *cn)
+{
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
+
+    ngx_explicit_memzero(cn, offsetof(ngx_http_pit_auth_cache_node_t, data)
+                             + cn->acct_len + cn->scopes_len);
+
+    ngx_slab_free_locked(cache->shpool, cn);
+
+    cache->sh->entries--;
+}
+
+
+/* Empties the zone; under lock. */
+
+static void
+ngx_http_pit_auth_cache_flush(ngx_http_pit_auth_cache_t *cache)
+{
+    ngx_queue_t                     *q;
+    ngx_http_pit_auth_cache_node_t  *cn;
+
+    while (!ngx_queue_empty(&cache->sh->queue)) {
+        q = ngx_queue_head(&cache->sh->queue);
+        cn = ngx_queue_data(q, ngx_http_pit_auth_cache_node_t, queue);
+        ngx_http_pit_auth_cache_free(cache, cn);
+    }
+
+    cache->sh->flush_seq++;
+    cache->sh->counters.flushes++;
+}
+
+
+/*
+ * The GET failed: an entry that expired less than "stale" ago still
+ * serves, unless an invalidation removed it.  Returns NGX_OK with rec.
+ */
+
+ngx_int_t
+ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+    int64_t now, pit_token_record_t *rec, ngx_log_t *log)
+{
+    u_char                            h[PIT_HASH_LEN];
+    u_char                            buf[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_uint_t                        acct_len, tell;
+    ngx_http_pit_auth_cache_node_t   *cn;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
+        return NGX_DECLINED;
+    }
+
+    sh = cache->sh;
+    rc = NGX_DECLINED;
+    tell = 0;
+    len = 0;
+    acct_len = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    sh->counters.redis_errors++;
+
+    cn = ngx_http_pit_auth_cache_find(cache, h);
+
+    if (cn && !cn->negative
+        && now < ngx_http_pit_auth_cache_horizon(cache, cn))
+    {
+        sh->counters.stale++;
+        acct_len = cn->acct_len;
+        len = ngx_http_pit_auth_cache_copy(cn, rec, buf);
+        rc = NGX_OK;
+
+        if (now - sh->stale_logged >= 1000) {
+            sh->stale_logged = now;
+            tell = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (tell) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "pit_auth: redis unavailable, serving cached token "
+                      "records up to %M ms past their ttl from zone \"%V\"",
+                      cache->stale, &cache->shm_zone->shm.name);
+    }
+
+    return ngx_http_pit_auth_cache_record(rec, buf, acct_len, len)
+           == NGX_OK ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * Records a use of a token: HSET <prefix>used:<iid> <hash> <ms>, fire and
+ * forget, at most once per interval per token, as the zone remembers.
+ */
+
+void
+ngx_http_pit_auth_cache_used(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+    pit_token_record_t *rec, int64_t now, ngx_msec_t interval)
+{
+    u_char                           h[PIT_HASH_LEN];
+    u_char                           key[PIT_KEY_MAX], ms[NGX_INT64_LEN];
+    size_t                           lens[4];
+    ngx_uint_t                       write;
+    const char                      *argv[4];
+    ngx_http_pit_auth_cache_node_t  *cn;
+
+    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK
+        || pit_key_used((char *) key, sizeof(key),
+                        (const char *) cache->prefix.data, rec->iid)
+           != PIT_OK)
+    {
+        return;
+    }
+
+    write = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_http_pit_auth_cache_find(cache, h);
+
+    if (cn && !cn->negative
+        && (cn->used == 0 || now - cn->used >= (int64_t) interval))
+    {
+        cn->used = now;
+        cache->sh->counters.last_used_writes++;
+        write = 1;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (!write) {
+        return;
+    }
+
+    argv[0] = "HSET";
+    lens[0] = 4;
+    argv[1] = (const char *) key;
+    lens[1] = ngx_strlen(key);
+    argv[2] = (const char *) hash;
+    lens[2] = PIT_HASH_HEX_LEN;
+    argv[3] = (const char *) ms;
+    lens[3] = ngx_sprintf(ms, "%L", now) - ms;
+
+    (void) ngx_http_pit_auth_redis_command(cache->backend, NULL, 4, argv,
+                                           lens);
+}
+
+
+/* Evicts the entry a key names (<prefix>tok:<64 hex>); under no lock. */
+
+static void
+ngx_http_pit_auth_cache_invalidate(ngx_http_pit_auth_cache_t *cache,
+    u_char *key, size_t len)
+{
+    u_char                            h[PIT_HASH_LEN];
+    ngx_http_pit_auth_cache_node_t   *cn;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    if (len != cache->tok_prefix.len + PIT_HASH_HEX_LEN
+        || ngx_strncmp(key, cache->tok_prefix.data, cache->tok_prefix.len)
+           != 0
+        || pit_hex_decode((const char *) key + cache->tok_prefix.len,
+                          PIT_HASH_LEN, h)
+           != PIT_OK)
+    {
+        return;
+    }
+
+    sh = cache->sh;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    ngx_memcpy(sh->recent[sh->inval_seq % NGX_HTTP_PIT_AUTH_CACHE_RECENT], h,
+               PIT_HASH_LEN);
+    sh->inval_seq++;
+    sh->counters.invalidations++;
+
+    cn = ngx_http_pit_auth_cache_find(cache, h);
+
+    if (cn) {
+        ngx_http_pit_auth_cache_free(cache, cn);
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+static int64_t
+ngx_http_pit_auth_cache_now(void)
+{
+    ngx_time_t  *tp;
+
+    ngx_time_update();
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* pit_auth_stats */
+
+
+static ngx_int_t
+ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
+{
+    u_char                     *p;
+    size_t                      size;
+    ngx_int_t                   rc;
+    ngx_buf_t                  *b;
+    ngx_uint_t                  i, n;
+    ngx_chain_t                 out;
+    ngx_list_part_t            *part;
+    ngx_shm_zone_t             *shm_zone;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    n = 0;
+
+    for (part = &ngx_cycle->shared_memory.part; part; part = part->next) {
+        shm_zone = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            n += (shm_zone[i].tag == &ngx_http_pit_auth_module);
+        }
+    }
+
+    size = sizeof("{\"zones\":{}}\n") + n * (NGX_MAX_ALLOWED_NAME + 512);
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(b->last, "{\"zones\":{", sizeof("{\"zones\":{") - 1);
+    n = 0;
+
+    for (part = &ngx_cycle->shared_memory.part; part; part = part->next) {
+        shm_zone = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (shm_zone[i].tag != &ngx_http_pit_auth_module
+                || shm_zone[i].data == NULL)
+            {
+                continue;
+            }
+
+            if (n++) {
+                *p++ = ',';
+            }
+
+            p = ngx_http_pit_auth_stats_zone(p, shm_zone[i].data);
+        }
+    }
+
+    p = ngx_cpymem(p, "}}\n", 3);
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static u_char *
+ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
+{
+    int64_t                             now;
+    ngx_uint_t                          entries, sure, sfree;
+    ngx_http_pit_auth_cache_counters_t  c;
+
+    now = ngx_http_pit_auth_cache_now();
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    c = cache->sh->counters;
+    entries = cache->sh->entries;
+    sure = ngx_http_pit_auth_cache_sure(cache->sh, now);
+    sfree = cache->shpool->pfree << ngx_pagesize_shift;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return ngx_sprintf(p, "\"%V\":{\"size\":%uz,\"free\":%ui,"
+                       "\"entries\":%ui,\"hits\":%uL,\"misses\":%uL,"
+                       "\"negative_hits\":%uL,\"stores\":%uL,"
+                       "\"evictions\":%uL,\"expirations\":%uL,"
+                       "\"invalidations\":%uL,\"flushes\":%uL,"
+                       "\"stale\":%uL,\"redis_errors\":%uL,"
+                       "\"last_used_writes\":%uL,\"subscriber\":\"%s\"}",
+                       &cache->shm_zone->shm.name, cache->shm_zone->shm.size,
+                       sfree, entries, c.hits, c.misses, c.negative_hits,
+                       c.stores, c.evictions, c.expirations, c.invalidations,
+                       c.flushes, c.stale, c.redis_errors, c.last_used_writes,
+                       sure ? "up" : "down");
+}
+
+
+/* the subscriber: worker 0 only */
+
+
+void
+ngx_http_pit_auth_cache_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                      i;
+    ngx_list_part_t                *part;
+    ngx_shm_zone_t                 *shm_zone;
+    ngx_http_pit_auth_cache_t      *cache;
+    ngx_http_pit_auth_cache_sub_t  *sub;
+
+    if (ngx_worker != 0) {
+        return;
+    }
+
+    for (part = &cycle->shared_memory.part; part; part = part->next) {
+        shm_zone = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            cache = shm_zone[i].data;
+
+            if (shm_zone[i].tag != &ngx_http_pit_auth_module
+                || cache == NULL || cache->backend == NULL)
+            {
+                continue;
+            }
+
+            sub = ngx_pcalloc(cycle->pool,
+                              sizeof(ngx_http_pit_auth_cache_sub_t));
+            if (sub == NULL) {
+                return;
+            }
+
+            sub->cache = cache;
+            sub->on_id.handler = ngx_http_pit_auth_sub_id;
+            sub->on_id.data = sub;
+            sub->on_tracking.handler = ngx_http_pit_auth_sub_tracking;
+            sub->on_tracking.data = sub;
+            sub->on_message.handler = ngx_http_pit_auth_sub_message;
+            sub->on_message.data = sub;
+
+            sub->timer.handler = ngx_http_pit_auth_sub_timer;
+            sub->timer.data = sub;
+            sub->timer.log = cycle->log;
+            sub->timer.cancelable = 1;
+
+            cache->sub = sub;
+
+            sub->rd = ngx_http_pit_auth_redis_open(cycle, cache->backend,
+                                                   ngx_http_pit_auth_sub_start,
+                                                   sub);
+            if (sub->rd == NULL) {
+                return;
+            }
+
+            ngx_add_timer(&sub->timer, NGX_HTTP_PIT_AUTH_CACHE_BEAT);
+        }
+    }
+}
+
+
+void
+ngx_http_pit_auth_cache_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_list_part_t            *part;
+    ngx_shm_zone_t             *shm_zone;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    for (part = &cycle->shared_memory.part; part; part = part->next) {
+        shm_zone = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            cache = shm_zone[i].data;
+
+            if (shm_zone[i].tag != &ngx_http_pit_auth_module
+                || cache == NULL || cache->sub == NULL)
+            {
+                continue;
+            }
+
+            if (cache->sub->timer.timer_set) {
+                ngx_del_timer(&cache->sub->timer);
+            }
+
+            if (cache->sub->rd) {
+                ngx_http_pit_auth_redis_close(cache->sub->rd);
+            }
+
+            ngx_http_pit_auth_sub_down(cache->sub);
+        }
+    }
+}
+
+
+/* Each (re)connect: CLIENT ID, then tracking and the subscription. */
+
+static void
+ngx_http_pit_auth_sub_start(void *data)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = data;
+
+    size_t       lens[2];
+    const char  *argv[2];
+
+    ngx_http_pit_auth_sub_down(sub);
+
+    sub->state = NGX_HTTP_PIT_AUTH_SUB_ID;
+    sub->started = ngx_http_pit_auth_cache_now();
+
+    argv[0] = "CLIENT";
+    lens[0] = 6;
+    argv[1] = "ID";
+    lens[1] = 2;
+
+    if (ngx_http_pit_auth_redis_command(sub->rd, &sub->on_id, 2, argv, lens)
+        != NGX_OK)
+    {
+        sub->state = NGX_HTTP_PIT_AUTH_SUB_DOWN;
+    }
+}
+
+
+static void
+ngx_http_pit_auth_sub_id(void *data, void *reply)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = data;
+
+    u_char       id[NGX_INT64_LEN];
+    size_t       lens[8];
+    redisReply  *rp;
+    const char  *argv[8];
+
+    rp = reply;
+
+    if (rp == NULL || sub->state != NGX_HTTP_PIT_AUTH_SUB_ID) {
+        ngx_http_pit_auth_sub_down(sub);
+        return;
+    }
+
+    if (rp->type != REDIS_REPLY_INTEGER) {
+        ngx_log_error(NGX_LOG_ERR, sub->timer.log, 0,
+                      "pit_auth: invalidation subscriber: CLIENT ID failed");
+        ngx_http_pit_auth_redis_drop(sub->rd, "CLIENT ID failed");
+        return;
+    }
+
+    sub->client_id = rp->integer;
+
+    argv[0] = "CLIENT";
+    lens[0] = 6;
+    argv[1] = "TRACKING";
+    lens[1] = 8;
+    argv[2] = "on";
+    lens[2] = 2;
+    argv[3] = "REDIRECT";
+    lens[3] = 8;
+    argv[4] = (const char *) id;
+    lens[4] = ngx_sprintf(id, "%L", sub->client_id) - id;
+    argv[5] = "BCAST";
+    lens[5] = 5;
+    argv[6] = "PREFIX";
+    lens[6] = 6;
+    argv[7] = (const char *) sub->cache->tok_prefix.data;
+    lens[7] = sub->cache->tok_prefix.len;
+
+    if (ngx_http_pit_auth_redis_command(sub->rd, &sub->on_tracking, 8, argv,
+                                        lens)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    sub->beat_len = ngx_sprintf(sub->beat, "%Vnginx:beat:%L%Z",
+                                &sub->cache->prefix, sub->client_id)
+                    - sub->beat - 1;
+
+    argv[0] = "SUBSCRIBE";
+    lens[0] = 9;
+    argv[1] = NGX_HTTP_PIT_AUTH_CACHE_CHANNEL;
+    lens[1] = sizeof(NGX_HTTP_PIT_AUTH_CACHE_CHANNEL) - 1;
+    argv[2] = (const char *) sub->beat;
+    lens[2] = sub->beat_len;
+
+    if (ngx_http_pit_auth_redis_command(sub->rd, &sub->on_message, 3, argv,
+                                        lens)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    sub->state = NGX_HTTP_PIT_AUTH_SUB_SUBSCRIBING;
+}
+
+
+static void
+ngx_http_pit_auth_sub_tracking(void *data, void *reply)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = data;
+
+    redisReply  *rp;
+
+    rp = reply;
+
+    if (rp == NULL) {
+        ngx_http_pit_auth_sub_down(sub);
+        return;
+    }
+
+    if (rp->type == REDIS_REPLY_STATUS) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, sub->timer.log, 0,
+                  "pit_auth: invalidation subscriber: CLIENT TRACKING "
+                  "failed: %*s", (size_t) ngx_min(rp->len, 200),
+                  rp->str ? rp->str : "");
+
+    ngx_http_pit_auth_redis_drop(sub->rd, "CLIENT TRACKING failed");
+}
+
+
+/*
+ * ["subscribe", channel, n], ["message", channel, keys | nil]: a nil
+ * message means FLUSHDB or FLUSHALL.
+ */
+
+static void
+ngx_http_pit_auth_sub_message(void *data, void *reply)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = data;
+
+    size_t                      i;
+    redisReply                 *rp, *keys;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    rp = reply;
+    cache = sub->cache;
+
+    if (rp == NULL) {
+        ngx_http_pit_auth_sub_down(sub);
+        return;
+    }
+
+    if (rp->type != REDIS_REPLY_ARRAY || rp->elements < 3) {
+        return;
+    }
+
+    if (ngx_http_pit_auth_reply_is(rp, 0, "subscribe")) {
+        ngx_http_pit_auth_sub_subscribed(sub, rp);
+        return;
+    }
+
+    if (!ngx_http_pit_auth_reply_is(rp, 0, "message")) {
+        return;
+    }
+
+    if (sub->beat_len
+        && ngx_http_pit_auth_reply_is(rp, 1, (const char *) sub->beat))
+    {
+        ngx_shmtx_lock(&cache->shpool->mutex);
+
+        if (cache->sh->sub_pid == ngx_pid) {
+            cache->sh->sub_beat = ngx_http_pit_auth_cache_now();
+        }
+
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return;
+    }
+
+    if (!ngx_http_pit_auth_reply_is(rp, 1, NGX_HTTP_PIT_AUTH_CACHE_CHANNEL)) {
+        return;
+    }
+
+    keys = rp->element[2];
+
+    if (keys->type == REDIS_REPLY_NIL) {
+        ngx_log_error(NGX_LOG_INFO, sub->timer.log, 0,
+                      "pit_auth: redis was flushed, flushing zone \"%V\"",
+                      &cache->shm_zone->shm.name);
+
+        ngx_shmtx_lock(&cache->shpool->mutex);
+        ngx_http_pit_auth_cache_flush(cache);
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        return;
+    }
+
+    if (keys->type == REDIS_REPLY_STRING) {
+        ngx_http_pit_auth_cache_invalidate(cache, (u_char *) keys->str,
+                                           keys->len);
+        return;
+    }
+
+    if (keys->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    for (i = 0; i < keys->elements; i++) {
+        if (keys->element[i]->type == REDIS_REPLY_STRING) {
+            ngx_http_pit_auth_cache_invalidate(cache,
+                                          (u_char *) keys->element[i]->str,
+                                          keys->element[i]->len);
+        }
+    }
+}
+
+
+/*
+ * Subscribed: entries fetched while nobody listened may be stale, so the
+ * zone is flushed, unless a live predecessor (the worker 0 of the cycle
+ * before a reload) listened until now.
+ */
+
+static void
+ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_cache_sub_t *sub,
+    redisReply *rp)
+{
+    int64_t                           now;
+    ngx_uint_t                        flush;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    if (!ngx_http_pit_auth_reply_is(rp, 1, NGX_HTTP_PIT_AUTH_CACHE_CHANNEL)
+        || sub->state != NGX_HTTP_PIT_AUTH_SUB_SUBSCRIBING)
+    {
+        return;
+    }
+
+    sh = sub->cache->sh;
+    now = ngx_http_pit_auth_cache_now();
+
+    ngx_shmtx_lock(&sub->cache->shpool->mutex);
+
+    flush = !(sh->sub_up && sh->sub_pid != ngx_pid
+              && ngx_http_pit_auth_cache_sure(sh, now)
+              && kill(sh->sub_pid, 0) == 0);
+
+    if (flush) {
+        ngx_http_pit_auth_cache_flush(sub->cache);
+    }
+
+    sh->sub_up = 1;
+    sh->sub_pid = ngx_pid;
+    sh->sub_beat = now;
+    sh->sub_epoch++;
+
+    ngx_shmtx_unlock(&sub->cache->shpool->mutex);
+
+    sub->state = NGX_HTTP_PIT_AUTH_SUB_UP;
+
+    ngx_log_error(NGX_LOG_INFO, sub->timer.log, 0,
+                  "pit_auth: invalidation subscriber up for \"%V\"%s",
+                  &sub->cache->shm_zone->shm.name,
+                  flush ? ", zone flushed" : "");
+}
+
+
+/* The subscriber is gone: every worker must stop trusting the zone. */
+
+static void
+ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub)
+{
+    ngx_uint_t                        was;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    if (sub->state == NGX_HTTP_PIT_AUTH_SUB_DOWN) {
+        return;
+    }
+
+    was = (sub->state == NGX_HTTP_PIT_AUTH_SUB_UP);
+    sub->state = NGX_HTTP_PIT_AUTH_SUB_DOWN;
+
+    sh = sub->cache->sh;
+
+    ngx_shmtx_lock(&sub->cache->shpool->mutex);
+
+    if (sh->sub_pid == ngx_pid) {
+        sh->sub_up = 0;
+        sh->sub_epoch++;
+    }
+
+    ngx_shmtx_unlock(&sub->cache->shpool->mutex);
+
+    if (was) {
+        ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
+                      "pit_auth: invalidation subscriber for \"%V\" lost; "
+                      "entries are honoured for %d ms after their fetch",
+                      &sub->cache->shm_zone->shm.name,
+                      NGX_HTTP_PIT_AUTH_CACHE_UNSURE);
+    }
+}
+
+
+/*
+ * Every beat: a set-up that takes too long, or a subscription that stopped
+ * hearing its own heartbeat, is torn down and made again.
+ */
+
+static void
+ngx_http_pit_auth_sub_timer(ngx_event_t *ev)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = ev->data;
+
+    size_t       lens[3];
+    int64_t      now, beat;
+    const char  *argv[3];
+
+    now = ngx_http_pit_auth_cache_now();
+
+    if ((sub->state == NGX_HTTP_PIT_AUTH_SUB_ID
+         || sub->state == NGX_HTTP_PIT_AUTH_SUB_SUBSCRIBING)
+        && now - sub->started > NGX_HTTP_PIT_AUTH_CACHE_SETUP)
+    {
+        ngx_http_pit_auth_redis_drop(sub->rd, "subscribing timed out");
+    }
+
+    if (sub->state == NGX_HTTP_PIT_AUTH_SUB_UP) {
+        ngx_shmtx_lock(&sub->cache->shpool->mutex);
+        beat = sub->cache->sh->sub_beat;
+        ngx_shmtx_unlock(&sub->cache->shpool->mutex);
+
+        if (now - beat > NGX_HTTP_PIT_AUTH_CACHE_DEAD) {
+            ngx_http_pit_auth_redis_drop(sub->rd, "heartbeat lost");
+
+        } else {
+            argv[0] = "PUBLISH";
+            lens[0] = 7;
+            argv[1] = (const char *) sub->beat;
+            lens[1] = sub->beat_len;
+            argv[2] = "1";
+            lens[2] = 1;
+
+            (void) ngx_http_pit_auth_redis_command(sub->cache->backend, NULL,
+                                                   3, argv, lens);
+        }
+    }
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, NGX_HTTP_PIT_AUTH_CACHE_BEAT);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_pit_auth_reply_is(redisReply *rp, size_t i, const char *s)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    return i < rp->elements
+           && rp->element[i]->type == REDIS_REPLY_STRING
+           && rp->element[i]->len == len
+           && ngx_strncasecmp((u_char *) rp->element[i]->str, (u_char *) s,
+                              len) == 0;
+}
