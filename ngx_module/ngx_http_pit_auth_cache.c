@@ -177,7 +177,8 @@ static ngx_int_t ngx_http_pit_auth_stats_handler(ngx_http_request_t *r);
 static u_char *ngx_http_pit_auth_stats_zone(u_char *p,
     ngx_http_pit_auth_cache_t *cache);
 
-static void ngx_http_pit_auth_sub_start(void *data);
+static void ngx_http_pit_auth_sub_start(ngx_http_pit_auth_redis_t *rd,
+    void *data);
 static void ngx_http_pit_auth_sub_id(void *data, void *reply);
 static void ngx_http_pit_auth_sub_tracking(void *data, void *reply);
 static void ngx_http_pit_auth_sub_message(void *data, void *reply);
@@ -1203,7 +1204,7 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
     ngx_buf_t                  *b;
     ngx_uint_t                  i, n;
     ngx_chain_t                 out;
-    ngx_list_part_t            *part;
+    ngx_list_part_t            *part, *first;
     ngx_shm_zone_t             *shm_zone;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -1216,17 +1217,18 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    n = 0;
+    size = sizeof("{\"zones\":{}}\n");
+    first = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
 
-    for (part = &ngx_cycle->shared_memory.part; part; part = part->next) {
+    for (part = first; part; part = part->next) {
         shm_zone = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-            n += (shm_zone[i].tag == &ngx_http_pit_auth_module);
+            if (shm_zone[i].tag == &ngx_http_pit_auth_module) {
+                size += shm_zone[i].shm.name.len + 640;
+            }
         }
     }
-
-    size = sizeof("{\"zones\":{}}\n") + n * (NGX_MAX_ALLOWED_NAME + 512);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -1236,7 +1238,7 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
     p = ngx_cpymem(b->last, "{\"zones\":{", sizeof("{\"zones\":{") - 1);
     n = 0;
 
-    for (part = &ngx_cycle->shared_memory.part; part; part = part->next) {
+    for (part = first; part; part = part->next) {
         shm_zone = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
@@ -1409,7 +1411,7 @@ ngx_http_pit_auth_cache_exit_process(ngx_cycle_t *cycle)
 /* Each (re)connect: CLIENT ID, then tracking and the subscription. */
 
 static void
-ngx_http_pit_auth_sub_start(void *data)
+ngx_http_pit_auth_sub_start(ngx_http_pit_auth_redis_t *rd, void *data)
 {
     ngx_http_pit_auth_cache_sub_t  *sub = data;
 
@@ -1417,6 +1419,8 @@ ngx_http_pit_auth_sub_start(void *data)
     const char  *argv[2];
 
     ngx_http_pit_auth_sub_down(sub);
+
+    sub->rd = rd;
 
     sub->state = NGX_HTTP_PIT_AUTH_SUB_ID;
     sub->started = ngx_http_pit_auth_cache_now();

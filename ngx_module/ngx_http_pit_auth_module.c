@@ -25,6 +25,7 @@
 #include "pit_schema.h"
 
 #include "ngx_http_pit_auth_redis.h"
+#include "ngx_http_pit_auth_cache.h"
 
 
 #define NGX_HTTP_PIT_AUTH_OK                  0
@@ -60,6 +61,8 @@ typedef struct {
     ngx_flag_t                   annotate;
     ngx_flag_t                   hide_token;
     ngx_str_t                    hash_key;      /* raw bytes */
+    ngx_http_pit_auth_cache_t   *cache;
+    ngx_http_pit_auth_last_used_t  last_used;
 
     ngx_http_pit_auth_redis_t   *backend;
 } ngx_http_pit_auth_loc_conf_t;
@@ -74,6 +77,7 @@ typedef struct {
     ngx_uint_t                   lookup_status; /* of parse and GET */
     ngx_uint_t                   status;        /* of this location */
     ngx_http_pit_auth_loc_conf_t  *lookup_conf;
+    ngx_http_pit_auth_cache_mark_t  mark;       /* the zone when GET left */
 
     pit_token_record_t          *rec;
     pit_role_t                   role;          /* effective at decision */
@@ -107,8 +111,12 @@ static ngx_uint_t ngx_http_pit_auth_parse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
     ngx_str_t *token);
+static ngx_int_t ngx_http_pit_auth_cached(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
 static void ngx_http_pit_auth_reply(void *data, ngx_int_t rc,
     ngx_str_t *value, const char *reason);
+static ngx_uint_t ngx_http_pit_auth_stale(ngx_http_request_t *r,
+    ngx_http_pit_auth_ctx_t *ctx);
 static void ngx_http_pit_auth_wake_handler(ngx_event_t *ev);
 static void ngx_http_pit_auth_cleanup(void *data);
 static ngx_uint_t ngx_http_pit_auth_decide(ngx_http_request_t *r,
@@ -254,6 +262,27 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_pit_auth_hash_key,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pit_auth_cache_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, cache),
+      NULL },
+
+    { ngx_string("pit_auth_last_used"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_pit_auth_last_used_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, last_used),
+      NULL },
+
+    { ngx_string("pit_auth_stats"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_pit_auth_stats_directive,
+      0,
       0,
       NULL },
 
@@ -610,6 +639,7 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ngx_str_t *token)
 {
     u_char     *key;
+    ngx_int_t   rc;
     ngx_str_t   k;
 
     if (pit_token_hash_hex((const char *) token->data, token->len,
@@ -618,6 +648,16 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
         != PIT_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->lookup_conf = alcf;
+
+    if (alcf->cache) {
+        rc = ngx_http_pit_auth_cached(r, alcf, ctx);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
     key = ngx_pnalloc(r->pool, PIT_KEY_MAX);
@@ -648,6 +688,10 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
         ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
         ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
 
+        if (ngx_http_pit_auth_stale(r, ctx)) {
+            return ngx_http_pit_auth_finish(r, alcf, ctx);
+        }
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "pit_auth: redis %V is down, token %s unavailable",
                       ngx_http_pit_auth_redis_name(alcf->backend), ctx->hint);
@@ -662,6 +706,78 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
 
 
 /*
+ * Returns NGX_DECLINED when Redis must be asked (the zone's state is kept
+ * in ctx->mark for the reply), else the verdict of a fresh entry.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_cached(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    ngx_int_t            rc;
+    pit_token_record_t  *rec;
+
+    rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+    if (rec == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_pit_auth_cache_lookup(alcf->cache, ctx->hash,
+                                        ngx_http_pit_auth_now(), rec,
+                                        &ctx->mark);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pit_auth: cache %s for %s",
+                   rc == NGX_OK ? "hit" : "negative hit", ctx->hint);
+
+    ctx->rec = (rc == NGX_OK) ? rec : NULL;
+    ctx->lookup_status = (rc == NGX_OK) ? NGX_HTTP_PIT_AUTH_OK
+                                        : NGX_HTTP_PIT_AUTH_INVALID;
+    ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
+
+    return ngx_http_pit_auth_finish(r, alcf, ctx);
+}
+
+
+/* Redis failed: a cached entry may still answer, for "stale" at most. */
+
+static ngx_uint_t
+ngx_http_pit_auth_stale(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
+{
+    pit_token_record_t         *rec;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    cache = ctx->lookup_conf->cache;
+
+    if (cache == NULL) {
+        return 0;
+    }
+
+    rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+    if (rec == NULL) {
+        return 0;
+    }
+
+    if (ngx_http_pit_auth_cache_stale(cache, ctx->hash,
+                                      ngx_http_pit_auth_now(), rec,
+                                      r->connection->log)
+        != NGX_OK)
+    {
+        return 0;
+    }
+
+    ctx->rec = rec;
+    ctx->lookup_status = NGX_HTTP_PIT_AUTH_OK;
+
+    return 1;
+}
+
+
+/*
  * Called from inside hiredis (or the reply timer): decode what is needed
  * while the value is valid, then resume the request from a posted event,
  * outside hiredis.
@@ -671,9 +787,10 @@ static void
 ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
     const char *reason)
 {
-    pit_err_t                 err;
-    ngx_http_request_t       *r;
-    ngx_http_pit_auth_ctx_t  *ctx;
+    pit_err_t                   err;
+    ngx_http_request_t         *r;
+    ngx_http_pit_auth_ctx_t    *ctx;
+    ngx_http_pit_auth_cache_t  *cache;
 
     ctx = data;
     r = ctx->request;
@@ -681,8 +798,18 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
     ctx->waiter = NULL;
     ctx->state = NGX_HTTP_PIT_AUTH_LOOKED_UP;
 
+    cache = ctx->lookup_conf->cache;
+
     if (rc == NGX_DECLINED) {
         ctx->lookup_status = NGX_HTTP_PIT_AUTH_INVALID;
+
+        if (cache) {
+            ngx_http_pit_auth_cache_store(cache, ctx->hash, &ctx->mark, NULL,
+                                          r->connection->log);
+        }
+
+    } else if (rc == NGX_ERROR && ngx_http_pit_auth_stale(r, ctx)) {
+        /* void */
 
     } else if (rc == NGX_ERROR) {
         ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
@@ -702,6 +829,11 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
 
         if (err == PIT_OK) {
             ctx->lookup_status = NGX_HTTP_PIT_AUTH_OK;
+
+            if (cache) {
+                ngx_http_pit_auth_cache_store(cache, ctx->hash, &ctx->mark,
+                                              ctx->rec, r->connection->log);
+            }
 
         } else {
 
@@ -920,6 +1052,16 @@ ngx_http_pit_auth_finish(ngx_http_request_t *r,
 
     if (ngx_http_pit_auth_sunset(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* queued on the worker's connection, never waited for */
+
+    if (alcf->last_used.enable && ctx->lookup_conf
+        && ctx->lookup_conf->cache)
+    {
+        ngx_http_pit_auth_cache_used(ctx->lookup_conf->cache, ctx->hash,
+                                     ctx->rec, ngx_http_pit_auth_now(),
+                                     alcf->last_used.interval);
     }
 
     return NGX_OK;
@@ -1621,6 +1763,8 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
     conf->scope_status = NGX_CONF_UNSET_UINT;
     conf->annotate = NGX_CONF_UNSET;
     conf->hide_token = NGX_CONF_UNSET;
+    conf->cache = NGX_CONF_UNSET_PTR;
+    ngx_http_pit_auth_last_used_init(&conf->last_used);
 
     return conf;
 }
@@ -1647,6 +1791,8 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
     ngx_conf_merge_value(conf->annotate, prev->annotate, 1);
     ngx_conf_merge_value(conf->hide_token, prev->hide_token, 1);
+    ngx_conf_merge_ptr_value(conf->cache, prev->cache, NULL);
+    ngx_http_pit_auth_last_used_merge(&conf->last_used, &prev->last_used);
 
     if (conf->hash_key.data == NULL) {
         conf->hash_key = prev->hash_key;
@@ -1670,6 +1816,21 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                                 conf->connect_timeout,
                                                 conf->read_timeout);
     if (conf->backend == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->last_used.enable && conf->cache == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"pit_auth_last_used\" requires "
+                           "\"pit_auth_cache\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->cache
+        && ngx_http_pit_auth_cache_bind(cf, conf->cache, conf->backend,
+                                        &conf->prefix, &conf->hash_key)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -1929,6 +2090,7 @@ ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_pit_auth_redis_init_process(cycle, &amcf->backends);
+    ngx_http_pit_auth_cache_init_process(cycle);
 
     return NGX_OK;
 }
@@ -1945,5 +2107,6 @@ ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_pit_auth_cache_exit_process(cycle);
     ngx_http_pit_auth_redis_exit_process(&amcf->backends);
 }

@@ -378,7 +378,7 @@ ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
     ngx_http_pit_auth_redis_handshake(rd, ac);
 
     if (rd->start) {
-        rd->start(rd->data);
+        rd->start(rd, rd->data);
     }
 
     ngx_add_timer(&rd->connect_timer, rd->connect_timeout);

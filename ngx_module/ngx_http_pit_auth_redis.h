@@ -30,11 +30,12 @@ typedef void (*ngx_http_pit_auth_redis_handler_pt)(void *data, ngx_int_t rc,
  */
 typedef void (*ngx_http_pit_auth_redis_reply_pt)(void *data, void *reply);
 
-/* Called each time a dedicated connection starts: queue its set-up. */
-typedef void (*ngx_http_pit_auth_redis_start_pt)(void *data);
-
-
 typedef struct ngx_http_pit_auth_redis_s  ngx_http_pit_auth_redis_t;
+
+/* Called each time a dedicated connection starts: queue its set-up. */
+typedef void (*ngx_http_pit_auth_redis_start_pt)(ngx_http_pit_auth_redis_t *rd,
+    void *data);
+
 typedef struct ngx_http_pit_auth_redis_waiter_s
     ngx_http_pit_auth_redis_waiter_t;
 

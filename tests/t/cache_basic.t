@@ -1,0 +1,124 @@
+#!/usr/bin/perl
+# The shared-memory cache (issue #4): one GET for many requests across
+# workers, negative entries, changes made by hand, counters, the size of an
+# entry, and a reload that keeps the zone.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(time sleep);
+use PitTest;
+use PitModule;
+use PitCache;
+
+my $t = PitCache::nginx(zone => 'zone=auth:1m negative_ttl=1s', workers => 2);
+my $redis = $t->redis;
+
+# the subscriber is up before anything is measured
+my $end = time + 5;
+sleep 0.05 until (PitCache::stats($t)->{subscriber} // '') eq 'up'
+                 || time > $end;
+is(PitCache::stats($t)->{subscriber}, 'up', 'subscriber up');
+
+my ($id, $tok) = $t->token(account => 'acct1', scopes => ['contacts.readonly']);
+
+# one token, many requests over many connections: one GET
+my $get0 = PitCache::calls($redis, 'get');
+my %pids;
+my $ok = 0;
+$ok++ if $t->bearer('/api/x', $tok)->{status} == 200;
+for my $round (1 .. 10) {
+    my @st = PitModule::concurrent($t->port, [
+        map { PitModule::request_text('/api/x', Authorization =>
+                                       "Bearer $tok") } 1 .. 20 ]);
+    $ok += grep { $_ == 200 } @st;
+}
+for (1 .. 20) {
+    my $r = $t->bearer('/api/x', $tok);
+    $ok++ if $r->{status} == 200;
+    $pids{ PitTest::HTTP::header($r, 'X-Pid') // 0 } = 1;
+}
+is($ok, 221, '221 requests, all 200');
+is(PitCache::calls($redis, 'get') - $get0, 1, '221 requests cost one GET');
+my $s = PitCache::stats($t);
+is($s->{entries}, 1, 'one entry');
+ok($s->{hits} >= 220, "hits: $s->{hits}");
+is($s->{misses}, 1, 'one miss');
+SKIP: {
+    skip 'all requests landed on one worker', 1 if keys %pids < 2;
+    ok(keys %pids >= 2, 'several workers shared the zone: '
+       . join(',', sort keys %pids));
+}
+
+# unknown tokens: a negative entry for negative_ttl
+my $unknown = PitCache::random_token();
+$get0 = PitCache::calls($redis, 'get');
+is($t->bearer('/api/x', $unknown)->{status}, 401, 'unknown: 401') for 1 .. 5;
+is(PitCache::calls($redis, 'get') - $get0, 1, 'five unknowns: one GET');
+ok(PitCache::stats($t)->{negative_hits} >= 4, 'negative hits counted');
+sleep 1.1;
+$t->bearer('/api/x', $unknown);
+is(PitCache::calls($redis, 'get') - $get0, 2, 'negative entry expired');
+
+# the same token written into Redis by hand: the negative entry goes at once
+my ($hand) = PitCache::hand_tokens($redis, 1);
+is($t->bearer('/api/x', $hand)->{status}, 200, 'token set by hand: 200');
+$redis->cmd('DEL', PitTest::Pitctl::token_key($hand));
+my $t0 = time;
+my $lat = PitCache::time_to_refusal($t, $hand, $t0);
+ok(defined $lat && $lat < 0.1, 'DEL by hand: refused after '
+   . PitCache::ms($lat));
+
+# a nil invalidation (FLUSHALL) empties the zone
+$t->bearer('/api/x', $tok);
+my $f0 = PitCache::stats($t)->{flushes};
+$redis->cmd('FLUSHALL');
+$end = time + 2;
+sleep 0.01 until PitCache::stats($t)->{flushes} > $f0 || time > $end;
+$s = PitCache::stats($t);
+is($s->{flushes}, $f0 + 1, 'FLUSHALL flushed the zone');
+is($s->{entries}, 0, 'zone empty');
+is($t->bearer('/api/x', $tok)->{status}, 401, 'flushed token: 401');
+
+# size of an entry: 1,000 tokens, zone bytes per token
+my $i0 = PitCache::stats($t)->{invalidations};
+my @many = PitCache::hand_tokens($redis, 1000,
+                                 scopes => ['contacts.readonly']);
+$end = time + 5;
+sleep 0.02 until PitCache::stats($t)->{invalidations} >= $i0 + 1000
+                 || time > $end;
+my $free0 = PitCache::stats($t)->{free};
+my $e0 = PitCache::stats($t)->{entries};
+for (my $i = 0; $i < @many; $i += 100) {
+    my @st = PitModule::concurrent($t->port, [
+        map { PitModule::request_text('/api/x', Authorization =>
+                                       "Bearer $_") }
+        @many[$i .. $i + 99] ]);
+    is(scalar(grep { $_ == 200 } @st), 100, "batch $i: 100 x 200")
+        or last;
+}
+$s = PitCache::stats($t);
+my $n = $s->{entries} - $e0;
+is($n, 1000, '1,000 more entries');
+my $per = ($free0 - $s->{free}) / ($n || 1);
+ok($per <= 256, "zone bytes per cached token: $per");
+diag("zone bytes per cached token: $per");
+
+# reload: the zone and its entries survive, no GET is needed afterwards
+my $before = $s->{entries};
+$t->nginx->reload;
+sleep 0.5;
+$end = time + 5;
+sleep 0.05 until (PitCache::stats($t)->{subscriber} // '') eq 'up'
+                 || time > $end;
+$s = PitCache::stats($t);
+is($s->{entries}, $before, "reload kept $before entries");
+$get0 = PitCache::calls($redis, 'get');
+is($t->bearer('/api/x', $many[0])->{status}, 200, 'after reload: 200');
+is(PitCache::calls($redis, 'get') - $get0, 0, 'after reload: no GET')
+    or diag(explain(PitCache::stats($t)), $t->error_log =~ s/^.*\] \d+#\d+: \*?\d* ?//mgr);
+
+is(join("\n", $t->bad_log_lines), '', 'no alert, crit or sanitizer line');
+done_testing();
