@@ -1283,6 +1283,7 @@ static u_char *
 ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
 {
     int64_t                             now;
+    ngx_pid_t                           pid;
     ngx_uint_t                          entries, sure, sfree;
     ngx_http_pit_auth_cache_counters_t  c;
 
@@ -1293,6 +1294,7 @@ ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
     c = cache->sh->counters;
     entries = cache->sh->entries;
     sure = ngx_http_pit_auth_cache_sure(cache->sh, now);
+    pid = cache->sh->sub_pid;
     sfree = cache->shpool->pfree << ngx_pagesize_shift;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -1303,12 +1305,13 @@ ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
                        "\"evictions\":%uL,\"expirations\":%uL,"
                        "\"invalidations\":%uL,\"flushes\":%uL,"
                        "\"stale\":%uL,\"redis_errors\":%uL,"
-                       "\"last_used_writes\":%uL,\"subscriber\":\"%s\"}",
+                       "\"last_used_writes\":%uL,\"subscriber\":\"%s\","
+                       "\"subscriber_pid\":%P}",
                        &cache->shm_zone->shm.name, cache->shm_zone->shm.size,
                        sfree, entries, c.hits, c.misses, c.negative_hits,
                        c.stores, c.evictions, c.expirations, c.invalidations,
                        c.flushes, c.stale, c.redis_errors, c.last_used_writes,
-                       sure ? "up" : "down");
+                       sure ? "up" : "down", pid);
 }
 
 
