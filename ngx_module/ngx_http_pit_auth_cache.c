@@ -485,13 +485,6 @@ ngx_http_pit_auth_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     cache = shm_zone->data;
 
-    if (!cache->declared) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "pit_auth_cache zone \"%V\" has no size",
-                      &shm_zone->shm.name);
-        return NGX_ERROR;
-    }
-
     /* a reload keeps the zone and its entries */
 
     if (ocache) {
