@@ -120,6 +120,7 @@ typedef struct {
     ngx_http_pit_auth_redis_callback_t  on_message;
     u_char                       beat[PIT_PREFIX_MAX + NGX_INT64_LEN + 16];
     size_t                       beat_len;   /* heartbeat channel */
+    unsigned                     exiting:1;
 } ngx_http_pit_auth_cache_sub_t;
 
 
@@ -182,8 +183,8 @@ static void ngx_http_pit_auth_sub_start(ngx_http_pit_auth_redis_t *rd,
 static void ngx_http_pit_auth_sub_id(void *data, void *reply);
 static void ngx_http_pit_auth_sub_tracking(void *data, void *reply);
 static void ngx_http_pit_auth_sub_message(void *data, void *reply);
-static void ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_cache_sub_t *sub,
-    redisReply *rp);
+static void ngx_http_pit_auth_sub_subscribed(
+    ngx_http_pit_auth_cache_sub_t *sub, redisReply *rp);
 static void ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub);
 static void ngx_http_pit_auth_sub_timer(ngx_event_t *ev);
 static ngx_uint_t ngx_http_pit_auth_reply_is(redisReply *rp, size_t i,
@@ -1390,6 +1391,8 @@ ngx_http_pit_auth_cache_exit_process(ngx_cycle_t *cycle)
                 continue;
             }
 
+            cache->sub->exiting = 1;
+
             if (cache->sub->timer.timer_set) {
                 ngx_del_timer(&cache->sub->timer);
             }
@@ -1693,7 +1696,7 @@ ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub)
 
     ngx_shmtx_unlock(&sub->cache->shpool->mutex);
 
-    if (was) {
+    if (was && !sub->exiting) {
         ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
                       "pit_auth: invalidation subscriber for \"%V\" lost; "
                       "entries are honoured for %d ms after their fetch",
