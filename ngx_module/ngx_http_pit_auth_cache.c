@@ -137,6 +137,7 @@ struct ngx_http_pit_auth_cache_s {
     ngx_str_t                    prefix;
     u_char                      *hash_key;   /* identity, not contents */
     ngx_str_t                    tok_prefix; /* <prefix>tok: */
+    ngx_str_t                    identity;   /* of the store, for reloads */
 
     ngx_http_pit_auth_cache_sub_t  *sub;     /* worker 0 only */
 };
@@ -436,10 +437,11 @@ ngx_http_pit_auth_stats_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
 ngx_int_t
 ngx_http_pit_auth_cache_bind(ngx_conf_t *cf, ngx_http_pit_auth_cache_t *cache,
-    ngx_http_pit_auth_redis_t *backend, ngx_str_t *prefix,
-    ngx_str_t *hash_key)
+    ngx_http_pit_auth_redis_t *backend, ngx_http_pit_auth_redis_addr_t *addr,
+    ngx_str_t *prefix, ngx_str_t *hash_key)
 {
     u_char  *p;
+    size_t   len;
 
     if (cache->backend == NULL) {
         p = ngx_pnalloc(cf->pool, prefix->len + sizeof("tok:"));
@@ -452,6 +454,25 @@ ngx_http_pit_auth_cache_bind(ngx_conf_t *cf, ngx_http_pit_auth_cache_t *cache,
         cache->hash_key = hash_key->data;
         cache->tok_prefix.data = p;
         cache->tok_prefix.len = ngx_sprintf(p, "%Vtok:%Z", prefix) - p - 1;
+
+        /* what the entries depend on: a reload that changes it flushes */
+
+        len = addr->host.len + addr->path.len + addr->user.len + prefix->len
+              + 4 * NGX_INT_T_LEN + 8;
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        cache->identity.data = p;
+        cache->identity.len = ngx_sprintf(p, "%V:%i%V/%i %V %V %uD",
+                                          &addr->host, addr->port,
+                                          &addr->path, addr->db, &addr->user,
+                                          prefix,
+                                          ngx_crc32_long(hash_key->data,
+                                                         hash_key->len))
+                              - p;
 
         return NGX_OK;
     }
@@ -486,11 +507,22 @@ ngx_http_pit_auth_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     cache = shm_zone->data;
 
-    /* a reload keeps the zone and its entries */
+    /* a reload keeps the zone and its entries, if they still hold */
 
     if (ocache) {
         cache->sh = ocache->sh;
         cache->shpool = ocache->shpool;
+
+        if (cache->identity.len != ocache->identity.len
+            || ngx_strncmp(cache->identity.data, ocache->identity.data,
+                           cache->identity.len)
+               != 0)
+        {
+            ngx_shmtx_lock(&cache->shpool->mutex);
+            ngx_http_pit_auth_cache_flush(cache);
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+        }
+
         return NGX_OK;
     }
 

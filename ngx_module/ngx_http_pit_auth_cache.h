@@ -52,7 +52,8 @@ void ngx_http_pit_auth_last_used_merge(ngx_http_pit_auth_last_used_t *conf,
 /* binds a zone to the store it caches (one backend, prefix and hash key) */
 ngx_int_t ngx_http_pit_auth_cache_bind(ngx_conf_t *cf,
     ngx_http_pit_auth_cache_t *cache, ngx_http_pit_auth_redis_t *backend,
-    ngx_str_t *prefix, ngx_str_t *hash_key);
+    ngx_http_pit_auth_redis_addr_t *addr, ngx_str_t *prefix,
+    ngx_str_t *hash_key);
 
 /*
  * hash is the 64 hex digits of the token's key.  lookup returns NGX_OK

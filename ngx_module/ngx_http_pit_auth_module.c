@@ -1828,7 +1828,8 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->cache
         && ngx_http_pit_auth_cache_bind(cf, conf->cache, conf->backend,
-                                        &conf->prefix, &conf->hash_key)
+                                        conf->redis, &conf->prefix,
+                                        &conf->hash_key)
            != NGX_OK)
     {
         return NGX_CONF_ERROR;

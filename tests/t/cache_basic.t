@@ -120,5 +120,17 @@ is($t->bearer('/api/x', $many[0])->{status}, 200, 'after reload: 200');
 is(PitCache::calls($redis, 'get') - $get0, 0, 'after reload: no GET')
     or diag(explain(PitCache::stats($t)), $t->error_log =~ s/^.*\] \d+#\d+: \*?\d* ?//mgr);
 
+# a reload that points the zone at another store flushes it
+my $conf = PitTest::slurp($t->nginx->conf);
+$conf =~ s/(pit_auth_cache [^;]*;)/$1\n    pit_auth_key_prefix other:;/;
+open my $fh, '>', $t->nginx->conf or die;
+print $fh $conf;
+close $fh;
+my $f0 = PitCache::stats($t)->{flushes};
+$t->nginx->reload;
+$end = time + 5;
+sleep 0.05 until PitCache::stats($t)->{flushes} > $f0 || time > $end;
+is(PitCache::stats($t)->{entries}, 0, 'reload with another prefix: flushed');
+
 is(join("\n", $t->bad_log_lines), '', 'no alert, crit or sanitizer line');
 done_testing();
