@@ -143,6 +143,10 @@ struct ngx_http_pit_auth_cache_s {
 };
 
 
+static ngx_int_t ngx_http_pit_auth_cache_zone_arg(ngx_conf_t *cf,
+    ngx_str_t *arg, ngx_str_t *name, ssize_t *size);
+static ngx_http_pit_auth_cache_t *ngx_http_pit_auth_cache_zone(
+    ngx_conf_t *cf, ngx_str_t *name, ssize_t size, ngx_msec_t *t);
 static ngx_int_t ngx_http_pit_auth_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_pit_auth_cache_rbtree_insert_value(
@@ -184,6 +188,8 @@ static void ngx_http_pit_auth_sub_start(ngx_http_pit_auth_redis_t *rd,
 static void ngx_http_pit_auth_sub_id(void *data, void *reply);
 static void ngx_http_pit_auth_sub_tracking(void *data, void *reply);
 static void ngx_http_pit_auth_sub_message(void *data, void *reply);
+static void ngx_http_pit_auth_sub_invalidate(
+    ngx_http_pit_auth_cache_sub_t *sub, redisReply *keys);
 static void ngx_http_pit_auth_sub_subscribed(
     ngx_http_pit_auth_cache_sub_t *sub, redisReply *rp);
 static void ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub);
@@ -204,13 +210,11 @@ char *
 ngx_http_pit_auth_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    u_char                      *p;
     ssize_t                      size;
     ngx_str_t                   *value, name, s;
     ngx_msec_t                   t[3], *tp;
     ngx_uint_t                   i, params;
-    ngx_shm_zone_t              *shm_zone;
-    ngx_http_pit_auth_cache_t  **field, *cache;
+    ngx_http_pit_auth_cache_t  **field;
 
     field = (ngx_http_pit_auth_cache_t **) ((char *) conf + cmd->offset);
 
@@ -235,22 +239,10 @@ ngx_http_pit_auth_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
-            name.data = value[i].data + 5;
-            p = (u_char *) ngx_strchr(name.data, ':');
-            name.len = (p ? p : value[i].data + value[i].len) - name.data;
-
-            if (p) {
-                s.data = p + 1;
-                s.len = value[i].data + value[i].len - s.data;
-
-                size = ngx_parse_size(&s);
-
-                if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize))
-                {
-                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                       "invalid zone size \"%V\"", &value[i]);
-                    return NGX_CONF_ERROR;
-                }
+            if (ngx_http_pit_auth_cache_zone_arg(cf, &value[i], &name, &size)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             continue;
@@ -289,25 +281,6 @@ ngx_http_pit_auth_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_pit_auth_module);
-    if (shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    cache = shm_zone->data;
-
-    if (cache == NULL) {
-        cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_cache_t));
-        if (cache == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        cache->shm_zone = shm_zone;
-        shm_zone->init = ngx_http_pit_auth_cache_init_zone;
-        shm_zone->data = cache;
-    }
-
     if (size == 0 && params) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "ttl, negative_ttl and stale of zone \"%V\" "
@@ -315,22 +288,9 @@ ngx_http_pit_auth_cache_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (size) {
-        if (cache->declared) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate zone \"%V\"", &name);
-            return NGX_CONF_ERROR;
-        }
+    *field = ngx_http_pit_auth_cache_zone(cf, &name, size, t);
 
-        cache->declared = 1;
-        cache->ttl = t[0];
-        cache->negative_ttl = t[1];
-        cache->stale = t[2];
-    }
-
-    *field = cache;
-
-    return NGX_CONF_OK;
+    return (*field == NULL) ? NGX_CONF_ERROR : NGX_CONF_OK;
 
 invalid:
 
@@ -338,6 +298,90 @@ invalid:
                        "invalid parameter \"%V\"", &value[i]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* "zone=NAME" names a zone, "zone=NAME:SIZE" declares it. */
+
+static ngx_int_t
+ngx_http_pit_auth_cache_zone_arg(ngx_conf_t *cf, ngx_str_t *arg,
+    ngx_str_t *name, ssize_t *size)
+{
+    u_char     *p, *end;
+    ngx_str_t   s;
+
+    end = arg->data + arg->len;
+
+    name->data = arg->data + 5;
+    p = (u_char *) ngx_strlchr(name->data, end, ':');
+    name->len = (p ? p : end) - name->data;
+
+    if (p == NULL) {
+        return NGX_OK;
+    }
+
+    s.data = p + 1;
+    s.len = end - s.data;
+
+    *size = ngx_parse_size(&s);
+
+    if (*size == NGX_ERROR || *size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", arg);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Returns the zone's cache, made on first sight (a location may name a
+ * zone before the one that declares it); a declaration sets its times.
+ */
+
+static ngx_http_pit_auth_cache_t *
+ngx_http_pit_auth_cache_zone(ngx_conf_t *cf, ngx_str_t *name, ssize_t size,
+    ngx_msec_t *t)
+{
+    ngx_shm_zone_t             *shm_zone;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    shm_zone = ngx_shared_memory_add(cf, name, size,
+                                     &ngx_http_pit_auth_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    cache = shm_zone->data;
+
+    if (cache == NULL) {
+        cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_pit_auth_cache_t));
+        if (cache == NULL) {
+            return NULL;
+        }
+
+        cache->shm_zone = shm_zone;
+        shm_zone->init = ngx_http_pit_auth_cache_init_zone;
+        shm_zone->data = cache;
+    }
+
+    if (size == 0) {
+        return cache;
+    }
+
+    if (cache->declared) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", name);
+        return NULL;
+    }
+
+    cache->declared = 1;
+    cache->ttl = t[0];
+    cache->negative_ttl = t[1];
+    cache->stale = t[2];
+
+    return cache;
 }
 
 
@@ -1578,8 +1622,7 @@ ngx_http_pit_auth_sub_message(void *data, void *reply)
 {
     ngx_http_pit_auth_cache_sub_t  *sub = data;
 
-    size_t                      i;
-    redisReply                 *rp, *keys;
+    redisReply                 *rp;
     ngx_http_pit_auth_cache_t  *cache;
 
     rp = reply;
@@ -1616,11 +1659,22 @@ ngx_http_pit_auth_sub_message(void *data, void *reply)
         return;
     }
 
-    if (!ngx_http_pit_auth_reply_is(rp, 1, NGX_HTTP_PIT_AUTH_CACHE_CHANNEL)) {
-        return;
+    if (ngx_http_pit_auth_reply_is(rp, 1, NGX_HTTP_PIT_AUTH_CACHE_CHANNEL)) {
+        ngx_http_pit_auth_sub_invalidate(sub, rp->element[2]);
     }
+}
 
-    keys = rp->element[2];
+
+/* keys: an array of key names (one string from older servers), or nil */
+
+static void
+ngx_http_pit_auth_sub_invalidate(ngx_http_pit_auth_cache_sub_t *sub,
+    redisReply *keys)
+{
+    size_t                      i;
+    ngx_http_pit_auth_cache_t  *cache;
+
+    cache = sub->cache;
 
     if (keys->type == REDIS_REPLY_NIL) {
         ngx_log_error(NGX_LOG_INFO, sub->timer.log, 0,
