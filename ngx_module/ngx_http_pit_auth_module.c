@@ -727,6 +727,10 @@ ngx_http_pit_auth_cached(ngx_http_request_t *r,
                                         &ctx->mark);
 
     if (rc == NGX_AGAIN) {
+
+        /* a record is large: the reply allocates its own */
+
+        ngx_pfree(r->pool, rec);
         return NGX_DECLINED;
     }
 
