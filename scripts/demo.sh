@@ -80,6 +80,8 @@ http {
 
     pit_auth_redis 127.0.0.1:$redis_port;
     pit_auth_redis_timeout 100ms 250ms;
+    pit_auth_cache zone=pit_auth:10m;
+    pit_auth_last_used on;
 
     # reading needs contacts.readonly, anything else contacts.write
     map \$request_method \$contacts_scope {
@@ -101,6 +103,12 @@ http {
             pit_auth on;
             pit_auth_scope locations.readonly;
             proxy_pass http://127.0.0.1:$up_port;
+        }
+
+        location = /pit_auth_stats {
+            pit_auth_stats;
+            allow 127.0.0.1;
+            deny all;
         }
     }
 
@@ -165,6 +173,7 @@ start() {
         "$api/contacts/"
     show "a scope the token lacks (contacts.write): 403" -X POST \
         -H "Authorization: Bearer $token" "$api/contacts/"
+    show "the cache's counters" "$api/pit_auth_stats"
 
     cat <<END
 
@@ -174,6 +183,7 @@ start() {
   demo integration:        $id
   token:                   in $run/demo.token
   pitctl:                  PIT_REDIS_URL=$PIT_REDIS_URL $pitctl list
+  cache counters:          $api/pit_auth_stats
   logs:                    $run/error.log, $run/access.log
   stop them with:          make demo-stop
 END
