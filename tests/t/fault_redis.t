@@ -13,7 +13,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Temp qw(tempdir);
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use PitTest;
@@ -48,48 +47,13 @@ is($t->bearer('/api/x', $kind{$_})->{status},
 
 # --- load ------------------------------------------------------------------
 
-my $dir = tempdir(CLEANUP => 1);
-my @clients;
-
-# n clients; with $pace, each sleeps that long between requests
+my $load;
 sub load_start {
     my ($n, $pace) = @_;
-    for my $c (1 .. $n) {
-        my $pid = fork // die;
-        if ($pid == 0) {
-            open my $fh, '>', "$dir/load.$c" or POSIX::_exit(1);
-            $fh->autoflush(1);
-            my $end = time + 60;
-            my $i = 0;
-            while (time < $end) {
-                my $k = $kinds[$i++ % @kinds];
-                my $t0 = time;
-                my $r = PitTest::HTTP::request($t->port, 'GET /api/x',
-                    headers => [Authorization => "Bearer $kind{$k}"],
-                    timeout => 5);
-                printf $fh "%.3f %.3f %s %d\n", $t0, time, $k, $r->{status};
-                sleep $pace if $pace;
-            }
-            POSIX::_exit(0);
-        }
-        push @clients, $pid;
-    }
+    $load = FakeRedis::Load->start($t->port, \%kind, clients => $n,
+                                   pace => $pace);
 }
-
-sub load_stop {
-    kill 'TERM', @clients;
-    waitpid $_, 0 for @clients;
-    @clients = ();
-    my @rows;
-    for my $f (glob "$dir/load.*") {
-        open my $fh, '<', $f or next;
-        push @rows, map { [split] } <$fh>;
-        unlink $f;
-    }
-    return sort { $a->[0] <=> $b->[0] } @rows;
-}
-
-END { kill 'KILL', @clients if @clients; }
+sub load_stop { my @r = $load->stop; undef $load; return @r; }
 
 # Rows (start, end, kind, status) that are an allow of a token that must be
 # denied, or a status outside what a kind may get.

@@ -308,4 +308,65 @@ sub handle {
     }
 }
 
+###########################################################################
+# Load for the fault tests: forked clients, each looping over the given
+# tokens (kind => token) on new connections and recording every answer.
+
+package FakeRedis::Load;
+
+use File::Temp qw(tempdir);
+use POSIX ();
+use Time::HiRes qw(time sleep);
+
+# start(port, { kind => token }, clients => 4, pace => seconds between a
+# client's requests (0), path => '/api/x', secs => 60 (a hard stop))
+sub start {
+    my ($class, $port, $kinds, %o) = @_;
+    my $self = bless { dir => tempdir(CLEANUP => 1), pids => [],
+                       owner => $$ }, $class;
+    my @k = sort keys %$kinds;
+    for my $c (1 .. ($o{clients} // 4)) {
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            open my $fh, '>', "$self->{dir}/load.$c" or POSIX::_exit(1);
+            $fh->autoflush(1);
+            my $end = time + ($o{secs} // 60);
+            my $i = $c;
+            while (time < $end) {
+                my $k = $k[$i++ % @k];
+                my $t0 = time;
+                my $r = PitTest::HTTP::request($port, 'GET ' . ($o{path}
+                    // '/api/x'), headers => [Authorization =>
+                    "Bearer $kinds->{$k}"], timeout => 5);
+                printf $fh "%.4f %.4f %s %d\n", $t0, time, $k, $r->{status};
+                sleep $o{pace} if $o{pace};
+            }
+            POSIX::_exit(0);
+        }
+        push @{ $self->{pids} }, $pid;
+    }
+    return $self;
+}
+
+# Stops the clients; returns every answer as [start, end, kind, status],
+# sorted by start.
+sub stop {
+    my ($self) = @_;
+    kill 'TERM', @{ $self->{pids} };
+    waitpid $_, 0 for @{ $self->{pids} };
+    $self->{pids} = [];
+    my @rows;
+    for my $f (glob "$self->{dir}/load.*") {
+        open my $fh, '<', $f or next;
+        push @rows, map { [split] } grep { /^\d/ } <$fh>;
+        unlink $f;
+    }
+    return sort { $a->[0] <=> $b->[0] } @rows;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    kill 'KILL', @{ $self->{pids} } if $$ == $self->{owner} && @{ $self->{pids} };
+}
+
 1;
