@@ -262,5 +262,57 @@ like($t->error_log, qr/AUTH failed: WRONGPASS/, 'the failed AUTH is logged');
 unlike($t->error_log, qr/\Q$pw{gateway}\E|password=wrong/,
        'no password in error.log');
 is(join("\n", $t->bad_log_lines), '', 'no [alert], [crit] or [emerg]');
+$t->nginx->stop;
+
+# --- the cache (lookups, last use, invalidation subscriber) as pit-gateway --
+
+my $c = PitModule->new(redis => $redis, workers => 2,
+                       timeout => '100ms 300ms',
+                       http => '    pit_auth_cache zone=acl:1m;',
+                       server => <<"END");
+        location /api/ {
+            pit_auth on;
+            pit_auth_redis 127.0.0.1:$port user=pit-gateway password=$pw{gateway};
+            pit_auth_last_used on interval=1s;
+            proxy_pass %%UP%%;
+        }
+        location = /stats {
+            pit_auth_stats;
+        }
+END
+sub zone {
+    my $r = $c->get('/stats');
+    my $d = eval { JSON::PP->new->decode($r->{body}) } or return {};
+    return $d->{zones}{acl} // {};
+}
+require JSON::PP;
+my $end = time + 5;
+sleep 0.05 until (zone()->{subscriber} // '') eq 'up' || time > $end;
+is(zone()->{subscriber}, 'up', 'cache: the subscriber is up as pit-gateway');
+my ($cid3, $ctok) = PitTest::Pitctl::create($redis, account => 'acct1');
+is($c->bearer('/api/x', $ctok)->{status}, 200, 'cache: 200');
+is($c->bearer('/api/x', $ctok)->{status}, 200, 'cache: 200 again');
+cmp_ok(zone()->{hits}, '>=', 1, 'cache: answered from the zone');
+$end = time + 3;
+my $used = '';
+until (length $used || time > $end) {
+    $used = $redis->as('test', 'HGET', "pit:used:$cid3",
+                       PitTest::Pitctl::token_hash($ctok));
+    sleep 0.05;
+}
+like($used, qr/^\d{13}$/, 'cache: last use written as pit-gateway');
+($rc) = PitTest::Pitctl::run($redis, 'delete', $cid3);
+my $t0 = time;
+my $st;
+while (time - $t0 < 2) {
+    $st = $c->bearer('/api/x', $ctok)->{status};
+    last if $st != 200;
+    sleep 0.005;
+}
+is($st, 401, 'cache: revoked token refused');
+cmp_ok(time - $t0, '<', 0.2, sprintf('cache: invalidation heard as '
+       . 'pit-gateway in %.0f ms', (time - $t0) * 1000));
+unlike($c->error_log, qr/NOPERM/, 'cache: no NOPERM in error.log');
+is(join("\n", $c->bad_log_lines), '', 'cache: no [alert], [crit] or [emerg]');
 
 done_testing();
