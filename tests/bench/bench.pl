@@ -3,7 +3,8 @@
 #
 # Starts one redis-server and one nginx (one worker, pinned to its own core
 # when there are two or more), one server block per case, each with the
-# same `location / { }` serving the same small static file, and runs the
+# same `location /` (each case configures pit_auth inside it) serving the
+# same small static file, and runs the
 # cases interleaved in rounds (A B C ... A B C ...), reporting medians.
 # Then, on a single nginx process under callgrind, instructions per request;
 # then zone bytes per cached token from the pit_auth_stats counters.
@@ -173,18 +174,18 @@ note('bench: module has ' . join(', ', map { "$_ " . ($HAVE{$_} ? 'yes' : 'no') 
 ###########################################################################
 # The cases
 
-my $AUTH = "pit_auth on;\n        pit_auth_scope $SCOPE;";
+my $AUTH = "pit_auth on;\n            pit_auth_scope $SCOPE;";
 my @CASES = (
     { name => 'off', tokens => 'hit', expect => 200, conf => '',
       what => 'pit_auth off: the ceiling (the same Authorization header '
               . 'is sent)' },
     { name => 'hit', tokens => 'hit', expect => 200, need => ['cache'],
-      conf => "$AUTH\n        pit_auth_cache zone=bench_hit:8m;",
+      conf => "$AUTH\n            pit_auth_cache zone=bench_hit:8m;",
       what => 'one valid token, cache on: every request a cache hit' },
     { name => 'hit-openapi', tokens => 'hit', expect => 200,
       need => ['cache', 'openapi'],
-      conf => "pit_auth on;\n        pit_auth_openapi @OPENAPI;\n"
-              . "        pit_auth_cache zone=bench_api:8m;",
+      conf => "pit_auth on;\n            pit_auth_openapi @OPENAPI;\n"
+              . "            pit_auth_cache zone=bench_api:8m;",
       what => 'as hit, scope from the route table of the three reference '
               . 'OpenAPI files (GET /contacts/{contactId})' },
     { name => 'miss', tokens => 'miss', expect => 200, conf => $AUTH,
@@ -196,7 +197,7 @@ my @CASES = (
               . 'no Redis command' },
     { name => 'unknown', tokens => 'unknown', expect => 401,
       conf => $HAVE{cache}
-          ? "$AUTH\n        pit_auth_cache zone=bench_neg:8m;" : $AUTH,
+          ? "$AUTH\n            pit_auth_cache zone=bench_neg:8m;" : $AUTH,
       what => "$UNKNOWN_TOKENS well-formed unknown tokens round-robin, "
               . ($HAVE{cache} ? 'negative cache on'
                               : 'no cache in this build: every one a GET') },
@@ -627,8 +628,9 @@ sub start_nginx {
         $servers .= <<"END";
     server {   # $c->{name}
         listen 127.0.0.1:$c->{port} backlog=4096;
-        $c->{conf}
-        location / { }
+        location / {
+            $c->{conf}
+        }
         ${\ ($c->{extra} // '') }
     }
 END
