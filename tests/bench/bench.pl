@@ -1110,7 +1110,9 @@ sub git_rev {
 }
 
 sub reproduce {
-    my @env = map { "$_=$ENV{$_}" } grep { defined $ENV{$_} }
+    my @env = map { "$_=" . ($ENV{$_} =~ /^[\w.\/,:=+-]*$/ ? $ENV{$_}
+                                 : "'" . ($ENV{$_} =~ s/'/'\\''/gr) . "'") }
+              grep { defined $ENV{$_} }
         qw(BENCH_SECONDS BENCH_ROUNDS BENCH_CONNECTIONS
            BENCH_CALLGRIND_REQUESTS BENCH_ZONE_TOKENS BENCH_CASES
            BENCH_MODULE BENCH_OPENAPI);
