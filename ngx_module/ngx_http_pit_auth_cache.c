@@ -1254,8 +1254,6 @@ ngx_http_pit_auth_cache_now(void)
 {
     ngx_time_t  *tp;
 
-    ngx_time_update();
-
     tp = ngx_timeofday();
 
     return (int64_t) tp->sec * 1000 + tp->msec;
