@@ -6,7 +6,7 @@
  * its own: an rbtree keyed on the token hash, an LRU queue, slab memory
  * whose exhaustion evicts the least recently used entries instead of
  * failing a request.  An entry holds the decoded record compactly (the
- * scopes as one space-separated string), never the JSON.
+ * catalogue's scopes as bits, others by name), never the JSON.
  *
  * The zone stays true through Redis's client-side caching: worker 0 keeps
  * one connection that asks Redis for an invalidation message on every
@@ -31,6 +31,7 @@
 #include "pit_scope.h"
 #include "pit_record.h"
 #include "pit_schema.h"
+#include "pit_catalog.h"
 
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
@@ -43,6 +44,7 @@
 #define NGX_HTTP_PIT_AUTH_CACHE_DEAD       2000   /* ms: no beat, reconnect */
 #define NGX_HTTP_PIT_AUTH_CACHE_SETUP      1500   /* ms to subscribe */
 #define NGX_HTTP_PIT_AUTH_CACHE_EVICT_MAX  64
+#define NGX_HTTP_PIT_AUTH_CACHE_BITS       128    /* catalogue scopes */
 #define NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX                                      \
     (PIT_ACCOUNT_MAX + PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1))
 
@@ -66,10 +68,24 @@ typedef struct {
     u_char                       role;
     u_char                       acct_type;
     u_char                       acct_len;
-    u_short                      scopes_len;
+    u_short                      extra_len;
     u_char                       iid[PIT_ID_LEN];
-    u_char                       data[1];    /* account, then scopes */
+    u_char                       scopes[NGX_HTTP_PIT_AUTH_CACHE_BITS / 8];
+    u_char                       data[1];    /* account, then extra scopes */
 } ngx_http_pit_auth_cache_node_t;
+
+
+/*
+ * An entry's variable part: scopes of the catalogue as bits, any other
+ * scope by name ("extra", space-separated), so that a typical record fits
+ * in 256 bytes of zone whatever its number of scopes.
+ */
+typedef struct {
+    u_char                       scopes[NGX_HTTP_PIT_AUTH_CACHE_BITS / 8];
+    size_t                       acct_len;
+    size_t                       extra_len;
+    u_char                       data[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
+} ngx_http_pit_auth_cache_value_t;
 
 
 typedef struct {
@@ -161,10 +177,12 @@ static ngx_uint_t ngx_http_pit_auth_cache_sure(
     ngx_http_pit_auth_cache_shctx_t *sh, int64_t now);
 static int64_t ngx_http_pit_auth_cache_horizon(
     ngx_http_pit_auth_cache_t *cache, ngx_http_pit_auth_cache_node_t *cn);
-static size_t ngx_http_pit_auth_cache_copy(ngx_http_pit_auth_cache_node_t *cn,
-    pit_token_record_t *rec, u_char *buf);
-static ngx_int_t ngx_http_pit_auth_cache_record(pit_token_record_t *rec,
-    u_char *buf, ngx_uint_t acct_len, size_t len);
+static void ngx_http_pit_auth_cache_copy(ngx_http_pit_auth_cache_node_t *cn,
+    pit_token_record_t *rec, ngx_http_pit_auth_cache_value_t *v);
+static ngx_int_t ngx_http_pit_auth_cache_encode(pit_token_record_t *rec,
+    ngx_http_pit_auth_cache_value_t *v);
+static ngx_int_t ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
+    ngx_http_pit_auth_cache_value_t *v);
 static ngx_uint_t ngx_http_pit_auth_cache_still_true(
     ngx_http_pit_auth_cache_shctx_t *sh, u_char *hash,
     ngx_http_pit_auth_cache_mark_t *mark);
@@ -697,12 +715,10 @@ ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
     ngx_http_pit_auth_cache_mark_t *mark)
 {
     u_char                            h[PIT_HASH_LEN];
-    u_char                            buf[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
-    size_t                            len;
     ngx_int_t                         rc;
-    ngx_uint_t                        acct_len;
     ngx_http_pit_auth_cache_shctx_t  *sh;
     ngx_http_pit_auth_cache_node_t   *cn;
+    ngx_http_pit_auth_cache_value_t   v;
 
     mark->sent = now;
 
@@ -711,8 +727,6 @@ ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
     }
 
     sh = cache->sh;
-    len = 0;
-    acct_len = 0;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -732,8 +746,7 @@ ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
 
     } else {
         sh->counters.hits++;
-        acct_len = cn->acct_len;
-        len = ngx_http_pit_auth_cache_copy(cn, rec, buf);
+        ngx_http_pit_auth_cache_copy(cn, rec, &v);
         rc = NGX_OK;
     }
 
@@ -746,9 +759,9 @@ ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
 
     if (rc == NGX_OK) {
 
-        /* parsing happens outside the lock */
+        /* the record is rebuilt outside the lock */
 
-        rc = ngx_http_pit_auth_cache_record(rec, buf, acct_len, len);
+        rc = ngx_http_pit_auth_cache_decode(rec, &v);
     }
 
     return rc;
@@ -802,39 +815,102 @@ ngx_http_pit_auth_cache_horizon(ngx_http_pit_auth_cache_t *cache,
 }
 
 
-/* Copies the fixed fields into rec and the strings into buf; under lock. */
+/* Copies the fixed fields into rec and the rest into v; under lock. */
 
-static size_t
+static void
 ngx_http_pit_auth_cache_copy(ngx_http_pit_auth_cache_node_t *cn,
-    pit_token_record_t *rec, u_char *buf)
+    pit_token_record_t *rec, ngx_http_pit_auth_cache_value_t *v)
 {
-    size_t  len;
-
     ngx_memcpy(rec->iid, cn->iid, PIT_ID_LEN);
     rec->iid[PIT_ID_LEN] = '\0';
     rec->acct_type = cn->acct_type;
     rec->role = cn->role;
     rec->until_ms = cn->until;
 
-    len = cn->acct_len + cn->scopes_len;
-    ngx_memcpy(buf, cn->data, len);
-
-    return len;
+    ngx_memcpy(v->scopes, cn->scopes, sizeof(v->scopes));
+    v->acct_len = cn->acct_len;
+    v->extra_len = cn->extra_len;
+    ngx_memcpy(v->data, cn->data, v->acct_len + v->extra_len);
 }
 
 
 static ngx_int_t
-ngx_http_pit_auth_cache_record(pit_token_record_t *rec, u_char *buf,
-    ngx_uint_t acct_len, size_t len)
+ngx_http_pit_auth_cache_encode(pit_token_record_t *rec,
+    ngx_http_pit_auth_cache_value_t *v)
 {
-    ngx_memcpy(rec->acct, buf, acct_len);
-    rec->acct[acct_len] = '\0';
+    size_t                      i, n, len;
+    u_char                     *p, *last;
+    const pit_catalog_entry_t  *cat, *ce;
 
-    if (pit_scope_set_parse(&rec->scopes, (const char *) buf + acct_len,
-                            len - acct_len)
-        != PIT_OK)
-    {
-        return NGX_AGAIN;
+    cat = pit_catalog(&n);
+
+    ngx_memzero(v->scopes, sizeof(v->scopes));
+    v->acct_len = ngx_strlen(rec->acct);
+
+    p = ngx_cpymem(v->data, rec->acct, v->acct_len);
+    last = v->data + sizeof(v->data);
+
+    for (i = 0; i < rec->scopes.n; i++) {
+        len = ngx_strlen(rec->scopes.names[i]);
+        ce = pit_catalog_find(rec->scopes.names[i], len);
+
+        if (ce && ce - cat < NGX_HTTP_PIT_AUTH_CACHE_BITS) {
+            v->scopes[(ce - cat) / 8] |= (u_char) (1 << ((ce - cat) % 8));
+            continue;
+        }
+
+        if ((size_t) (last - p) < len + 1) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(p, rec->scopes.names[i], len);
+        *p++ = ' ';
+    }
+
+    v->extra_len = p - v->data - v->acct_len;
+
+    return NGX_OK;
+}
+
+
+/* The catalogue is sorted as a scope set is: its bits come out in order. */
+
+static ngx_int_t
+ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
+    ngx_http_pit_auth_cache_value_t *v)
+{
+    u_char                     *p, *q, *last;
+    size_t                      i, n;
+    const pit_catalog_entry_t  *cat;
+
+    ngx_memcpy(rec->acct, v->data, v->acct_len);
+    rec->acct[v->acct_len] = '\0';
+
+    cat = pit_catalog(&n);
+    n = ngx_min(n, NGX_HTTP_PIT_AUTH_CACHE_BITS);
+    rec->scopes.n = 0;
+
+    for (i = 0; i < n; i++) {
+        if (v->scopes[i / 8] & (1 << (i % 8))) {
+            ngx_cpystrn((u_char *) rec->scopes.names[rec->scopes.n++],
+                        (u_char *) cat[i].name, PIT_SCOPE_NAME_MAX + 1);
+        }
+    }
+
+    p = v->data + v->acct_len;
+    last = p + v->extra_len;
+
+    while (p < last) {
+        q = ngx_strlchr(p, last, ' ');
+
+        if (q == NULL
+            || pit_scope_set_add(&rec->scopes, (const char *) p, q - p)
+               != PIT_OK)
+        {
+            return NGX_AGAIN;
+        }
+
+        p = q + 1;
     }
 
     return NGX_OK;
@@ -853,28 +929,21 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
     ngx_log_t *log)
 {
     u_char                            h[PIT_HASH_LEN];
-    u_char                            scopes[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
-    size_t                            acct_len, scopes_len;
     int64_t                           used;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_shctx_t  *sh;
+    ngx_http_pit_auth_cache_value_t   v;
 
     if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
         return;
     }
 
-    acct_len = 0;
-    scopes_len = 0;
+    ngx_memzero(v.scopes, sizeof(v.scopes));
+    v.acct_len = 0;
+    v.extra_len = 0;
 
-    if (rec) {
-        acct_len = ngx_strlen(rec->acct);
-
-        if (pit_scope_set_format(&rec->scopes, (char *) scopes,
-                                 sizeof(scopes), &scopes_len)
-            != PIT_OK)
-        {
-            return;
-        }
+    if (rec && ngx_http_pit_auth_cache_encode(rec, &v) != NGX_OK) {
+        return;
     }
 
     sh = cache->sh;
@@ -906,7 +975,7 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
 
     cn = ngx_http_pit_auth_cache_alloc(cache,
                  offsetof(ngx_http_pit_auth_cache_node_t, data)
-                 + acct_len + scopes_len, mark->sent);
+                 + v.acct_len + v.extra_len, mark->sent);
 
     if (cn == NULL) {
         ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -918,17 +987,17 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
     cn->fetched = mark->sent;
     cn->used = used;
     cn->negative = (rec == NULL);
+    cn->acct_len = (u_char) v.acct_len;
+    cn->extra_len = (u_short) v.extra_len;
+    ngx_memcpy(cn->scopes, v.scopes, sizeof(v.scopes));
+    ngx_memcpy(cn->data, v.data, v.acct_len + v.extra_len);
 
     if (rec) {
         cn->expires = mark->sent + (int64_t) cache->ttl;
         cn->until = rec->until_ms;
         cn->role = (u_char) rec->role;
         cn->acct_type = (u_char) rec->acct_type;
-        cn->acct_len = (u_char) acct_len;
-        cn->scopes_len = (u_short) scopes_len;
         ngx_memcpy(cn->iid, rec->iid, PIT_ID_LEN);
-        ngx_memcpy(cn->data, rec->acct, acct_len);
-        ngx_memcpy(cn->data + acct_len, scopes, scopes_len);
 
         /* a previous token's entry never outlives its deadline */
 
@@ -941,8 +1010,6 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
         cn->until = 0;
         cn->role = 0;
         cn->acct_type = 0;
-        cn->acct_len = 0;
-        cn->scopes_len = 0;
         ngx_memzero(cn->iid, PIT_ID_LEN);
     }
 
@@ -1060,7 +1127,7 @@ ngx_http_pit_auth_cache_free(ngx_http_pit_auth_cache_t *cache,
     ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
 
     ngx_explicit_memzero(cn, offsetof(ngx_http_pit_auth_cache_node_t, data)
-                             + cn->acct_len + cn->scopes_len);
+                             + cn->acct_len + cn->extra_len);
 
     ngx_slab_free_locked(cache->shpool, cn);
 
@@ -1097,12 +1164,11 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
     int64_t now, pit_token_record_t *rec, ngx_log_t *log)
 {
     u_char                            h[PIT_HASH_LEN];
-    u_char                            buf[NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX];
-    size_t                            len;
     ngx_int_t                         rc;
-    ngx_uint_t                        acct_len, tell;
+    ngx_uint_t                        tell;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_shctx_t  *sh;
+    ngx_http_pit_auth_cache_value_t   v;
 
     if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
         return NGX_DECLINED;
@@ -1111,8 +1177,6 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
     sh = cache->sh;
     rc = NGX_DECLINED;
     tell = 0;
-    len = 0;
-    acct_len = 0;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -1124,8 +1188,7 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
         && now < ngx_http_pit_auth_cache_horizon(cache, cn))
     {
         sh->counters.stale++;
-        acct_len = cn->acct_len;
-        len = ngx_http_pit_auth_cache_copy(cn, rec, buf);
+        ngx_http_pit_auth_cache_copy(cn, rec, &v);
         rc = NGX_OK;
 
         if (now - sh->stale_logged >= 1000) {
@@ -1147,8 +1210,8 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
                       cache->stale, &cache->shm_zone->shm.name);
     }
 
-    return ngx_http_pit_auth_cache_record(rec, buf, acct_len, len)
-           == NGX_OK ? NGX_OK : NGX_DECLINED;
+    return ngx_http_pit_auth_cache_decode(rec, &v) == NGX_OK ? NGX_OK
+                                                             : NGX_DECLINED;
 }
 
 

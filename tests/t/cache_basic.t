@@ -106,6 +106,47 @@ my $per = ($free0 - $s->{free}) / ($n || 1);
 ok($per <= 256, "zone bytes per cached token: $per");
 diag("zone bytes per cached token: $per");
 
+# scopes come back from the zone as they went in: catalogue scopes as
+# bits, others by name
+my @sc = qw(contacts.readonly calendars/events.write blogs/author.readonly
+            workflows.readonly x.custom-scope zz.unknown);
+my ($sid, $stok) = $t->token(scopes => \@sc,
+                             extra => ['--allow-unknown-scope']);
+my $want = join ' ', sort @sc;
+my $miss = PitModule::echoed($t->bearer('/api/x', $stok))->{'x-pit-scopes'};
+my $hit = PitModule::echoed($t->bearer('/api/x', $stok))->{'x-pit-scopes'};
+is($miss, $want, 'scopes from Redis');
+is($hit, $want, 'the same scopes from the zone');
+
+# ten catalogue scopes still fit in 256 zone bytes
+my @ten = qw(contacts.readonly contacts.write calendars.readonly
+             calendars.write calendars/events.readonly calendars/events.write
+             conversations.readonly conversations.write opportunities.readonly
+             opportunities.write);
+my @ten_tok = PitCache::hand_tokens($redis, 400, scopes => \@ten,
+                                    account => 'a' x 64);
+$end = time + 5;
+sleep 0.02 until PitCache::stats($t)->{invalidations} >= $i0 + 1400
+                 || time > $end;
+$free0 = PitCache::stats($t)->{free};
+$e0 = PitCache::stats($t)->{entries};
+my @st;
+for (my $i = 0; $i < @ten_tok; $i += 100) {
+    push @st, PitModule::concurrent($t->port, [
+        map { PitModule::request_text('/api/x', Authorization =>
+                                       "Bearer $_") }
+        @ten_tok[$i .. $i + 99] ]);
+}
+is(scalar(grep { $_ == 200 } @st), 400, 'ten-scope tokens: 200');
+$s = PitCache::stats($t);
+$n = $s->{entries} - $e0;
+is($n, 400, '400 more entries');
+$per = ($free0 - $s->{free}) / ($n || 1);
+ok($per <= 256, "zone bytes per token with 10 scopes and a 64-byte "
+   . "account: $per");
+diag("zone bytes per token with 10 scopes and a 64-byte account: $per");
+$s = PitCache::stats($t);
+
 # reload: the zone and its entries survive, no GET is needed afterwards
 my $before = $s->{entries};
 $t->nginx->reload;
