@@ -83,7 +83,10 @@ sub stop {
     delete $self->{pid};
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+sub DESTROY {
+    local $?;    # the killed child's status must not become the exit code
+    $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner};
+}
 
 # Sends one command to the fake's control port (never faulty) and returns
 # its raw reply.
