@@ -285,6 +285,8 @@ my $WCPU1 = proc_cpu_ns($ngx->{worker});
 my %ZB;
 %ZB = zone_bytes() if $ZONE;
 stop_nginx($ngx);
+my @BAD_LOG = bad_log_lines($ngx);
+$check_ok = 0 if @BAD_LOG;
 
 my %IR;
 %IR = callgrind() if $CG_REQS > 0 && which('valgrind');
@@ -333,7 +335,7 @@ sub wrk {
                '--latency', '-s', "$FindBin::Bin/bench.lua",
                "http://127.0.0.1:$c->{port}$PATH", '--',
                $TOKFILE{ $c->{tokens} }, $o{tally} ? 'tally' : ());
-    my ($rc, $out, $err) = run_cmd(\@cmd);
+    my ($rc, $out, $err) = run_cmd(\@cmd, timeout => $secs + 60);
     die "bench: wrk failed ($rc): $err$out" if $rc;
     my %r = (status => {}, non2xx => 0, errors => 0);
     ($r{requests}) = $out =~ /^\s*(\d+) requests in/m;
@@ -353,17 +355,21 @@ sub wrk {
 
 sub redis_prefill {
     state_once('prefill') or return;
+    # redis-benchmark retries a dead server forever: never without a limit
+    redis_alive() or return;
     run_cmd([@TASKSET_WRK, 'redis-benchmark', '-h', '127.0.0.1',
              '-p', $redis->port, '-c', $CONNS, '-n', 20000, '-t', 'set',
-             '-d', $REC_LEN, '-r', 1000, '-q']);
+             '-d', $REC_LEN, '-r', 1000, '-q'], timeout => 60);
 }
 
 sub redis_bench {
     my ($n) = @_;
+    my %r = (n => $n, requests => $n, non2xx => 0);
+    redis_alive() or return \%r;
     my ($rc, $out, $err) = run_cmd([@TASKSET_WRK, 'redis-benchmark',
         '-h', '127.0.0.1', '-p', $redis->port, '-c', $CONNS, '-n', $n,
-        '-t', 'get', '-d', $REC_LEN, '-r', 1000, '--csv']);
-    my %r = (n => $n, requests => $n, non2xx => 0);
+        '-t', 'get', '-d', $REC_LEN, '-r', 1000, '--csv'],
+        timeout => 10 * $SECS + 60);
     for (split /\n/, $out) {
         my @f = map { s/"//gr } split /,/;
         next unless @f >= 7 && $f[0] eq 'GET';
@@ -371,6 +377,12 @@ sub redis_bench {
     }
     warn "bench: redis-benchmark: $err$out" unless $r{rps};
     return \%r;
+}
+
+sub redis_alive {
+    return 1 if ($redis->cmd('PING') // '') eq 'PONG';
+    warn "bench: redis-server is not answering\n";
+    return 0;
 }
 
 # Sum of Redis command calls (INFO itself excluded) and CPU seconds.
@@ -488,6 +500,10 @@ sub callgrind {
                                            sort keys %$st));
     }
     stop_nginx($n);
+    if (my @bad = bad_log_lines($n)) {
+        push @BAD_LOG, @bad;
+        $check_ok = 0;
+    }
     for my $c (@cases) {
         my $f = "$ARTS/callgrind.$c->{name}";
         next unless -f $f && which('callgrind_annotate');
@@ -710,6 +726,23 @@ END
     return \%n;
 }
 
+# [alert], [crit], [emerg] lines of an nginx's logs (a worker that died
+# on a signal is an [alert]); the log is kept in build/bench/ if any.
+sub bad_log_lines {
+    my ($n) = @_;
+    my $log = join '', map { slurp("$n->{dir}/logs/$_") }
+                       qw(error.log stderr.log stdout);
+    my @bad = grep { /\[(?:alert|crit|emerg)\]|AddressSanitizer/ }
+              split /\n/, $log;
+    if (@bad) {
+        my $keep = "$ARTS/error.log." . ($n->{master} ? 'nginx' : 'callgrind');
+        spew($keep, $log);
+        warn sprintf "bench: nginx logged %d alert/crit/emerg line(s), "
+            . "first: %s (log kept in %s)\n", scalar @bad, $bad[0], $keep;
+    }
+    return @bad;
+}
+
 sub stop_nginx {
     my ($n) = @_;
     kill 'QUIT', $n->{pid};
@@ -869,6 +902,9 @@ sub report {
         . '(or wrk could not keep it busy): throughput then says more about '
         . 'the machine than about the module, and the ratios by worker CPU '
         . 'are the ones to read.' unless $SMOKE;
+    push @out, sprintf('**nginx logged %d alert/crit/emerg line(s)** '
+        . '(first: `%s`): the run failed.', scalar @BAD_LOG, $BAD_LOG[0])
+        if @BAD_LOG;
     push @out, "Reproduce: `$cmd`";
     push @out, '';
     if ($SMOKE) {
