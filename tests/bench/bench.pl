@@ -75,6 +75,17 @@ for my $tool (qw(wrk redis-server redis-cli redis-benchmark)) {
 
 my $DIR = tempdir('pit-bench-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $DIR;                  # nginx workers run as nobody
+
+# nginx maps the .so: a build that rewrites build/ in place while the
+# bench runs would crash every worker (and every respawned one).  Load a
+# private copy.
+{
+    my $copy = "$DIR/ngx_http_pit_auth_module.so";
+    my ($rc, $out, $err) = run_cmd(['cp', $MODULE, $copy]);
+    die "bench: cannot copy $MODULE: $err" if $rc;
+    chmod 0755, $copy;
+    $MODULE = $copy;
+}
 make_path("$DIR/html/contacts", $ARTS);
 chmod 0755, "$DIR/html", "$DIR/html/contacts";
 spew("$DIR/html$PATH", $BODY);
