@@ -23,7 +23,7 @@ MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
 PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
-        clean fuzz bench-smoke
+        clean fuzz bench-smoke soak test-asan test-valgrind
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -74,6 +74,7 @@ test: deps
 	$(MAKE) unit-valgrind
 	$(MAKE) prove
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	$(MAKE) soak SOAK_SECONDS=$(TEST_SOAK_SECONDS)
 	$(MAKE) bench-smoke
 
 # libFuzzer (clang, ASan + UBSan) on every parser in core: FUZZ_SECONDS per
@@ -84,6 +85,27 @@ FUZZ_TARGETS ?=
 
 fuzz: deps
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Soak with an oracle (tests/soak/soak.pl): SOAK_SECONDS of load at about
+# 70% of peak while pitctl changes integrations every 100 ms; `make test`
+# runs TEST_SOAK_SECONDS.
+SOAK_SECONDS ?= 300
+TEST_SOAK_SECONDS ?= 30
+
+soak: deps
+	$(MAKE) all
+	perl tests/soak/soak.pl $(SOAK_SECONDS)
+
+# The prove suite against nginx built from Debian's source package with
+# ASan + UBSan and -DNGX_DEBUG_PALLOC=1, the module built in; and with the
+# stock nginx + module under valgrind.  Any report fails.
+test-asan: deps
+	$(MAKE) all
+	bash scripts/asan-nginx.sh test
+
+test-valgrind: deps
+	$(MAKE) all
+	bash scripts/asan-nginx.sh valgrind
 
 demo: deps
 	$(MAKE) all

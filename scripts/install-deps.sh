@@ -2,12 +2,29 @@
 # Install, from Debian packages, everything that building, testing, the demo
 # and the benchmarks need.  Idempotent: runs apt-get only when a package is
 # missing, and apt-get update only then.
+#
+# `install-deps.sh asan` also makes nginx's Debian source package available
+# for `make test-asan`: it enables deb-src (a separate
+# /etc/apt/sources.list.d/pit-auth-deb-src.sources, mirroring the deb
+# entries) and installs dpkg-dev, which `apt-get source` needs.
 set -eu
+
+mode=${1:-}
 
 PACKAGES="gcc make pkg-config libssl-dev libjansson-dev libhiredis-dev
 nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
 curl wrk valgrind perl
 clang libclang-rt-14-dev"
+if [ "$mode" = asan ]; then
+    PACKAGES="$PACKAGES dpkg-dev"
+fi
+
+debsrc=/etc/apt/sources.list.d/pit-auth-deb-src.sources
+need_src=0
+if [ "$mode" = asan ] && ! grep -rqs '^Types:.*deb-src\|^deb-src ' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    need_src=1
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -17,7 +34,7 @@ for p in $PACKAGES; do
     fi
 done
 
-if [ -z "$missing" ]; then
+if [ -z "$missing" ] && [ "$need_src" -eq 0 ]; then
     exit 0
 fi
 
@@ -29,10 +46,24 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+if [ "$need_src" -eq 1 ]; then
+    echo "install-deps: enabling deb-src in $debsrc" >&2
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed 's/^Types:.*/Types: deb-src/' \
+            /etc/apt/sources.list.d/debian.sources > "$debsrc"
+    else
+        grep -h '^deb ' /etc/apt/sources.list \
+            | sed 's/^deb /deb-src /' \
+            > /etc/apt/sources.list.d/pit-auth-deb-src.list
+    fi
+fi
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+if [ -n "$missing" ]; then
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+fi
 
 # Debian's nginx and redis packages start system services on install; the
 # project starts its own instances on free ports and needs neither.
