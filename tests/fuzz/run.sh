@@ -28,7 +28,7 @@ all="authorization token_record integration scope_expr redis_url duration"
 if [ -f "$repo/core/pit_openapi.c" ] \
    && [ -f "$repo/tests/fuzz/fuzz_openapi.c" ]; then
     all="$all openapi"
-    dict[openapi]=
+    dict[openapi]=openapi.dict
 fi
 targets=${*:-$all}
 
