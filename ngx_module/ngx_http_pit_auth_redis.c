@@ -212,7 +212,10 @@ invalid:
 static ngx_int_t
 ngx_http_pit_auth_redis_str_eq(ngx_str_t *a, ngx_str_t *b)
 {
-    return a->len == b->len && ngx_strncmp(a->data, b->data, a->len) == 0;
+    /* an unset string has a NULL data, which strncmp() must not see */
+
+    return a->len == b->len
+           && (a->len == 0 || ngx_strncmp(a->data, b->data, a->len) == 0);
 }
 
 
