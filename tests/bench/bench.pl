@@ -631,7 +631,8 @@ sub zone_bytes {
                  record => length $rec,
                  ok => ($st->{200} // 0) == @auth);
         $m{bytes} = ($s0->{free} - $s1->{free}) / $entries
-            if $entries > 0 && defined $s0->{free};
+            if $entries > 0 && defined $s0->{free} && $m{ok};
+        $check_ok = 0 unless $m{ok};
         note(sprintf '  %d entries, %s bytes each', $entries,
              defined $m{bytes} ? sprintf('%.1f', $m{bytes}) : '?');
         $r{$zone} = \%m;
