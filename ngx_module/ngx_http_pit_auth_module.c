@@ -26,6 +26,7 @@
 
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
+#include "ngx_http_pit_auth_openapi.h"
 
 
 #define NGX_HTTP_PIT_AUTH_OK                  0
@@ -37,6 +38,7 @@
 #define NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT       6
 #define NGX_HTTP_PIT_AUTH_UNAVAILABLE         7
 #define NGX_HTTP_PIT_AUTH_BAD_REQUEST         8   /* shown as "malformed" */
+#define NGX_HTTP_PIT_AUTH_NO_ROUTE            9   /* pit_auth_openapi */
 
 #define NGX_HTTP_PIT_AUTH_NEW                 0
 #define NGX_HTTP_PIT_AUTH_WAITING             1
@@ -63,6 +65,7 @@ typedef struct {
     ngx_str_t                    hash_key;      /* raw bytes */
     ngx_http_pit_auth_cache_t   *cache;
     ngx_http_pit_auth_last_used_t  last_used;
+    ngx_http_pit_auth_openapi_t  *openapi;
 
     ngx_http_pit_auth_redis_t   *backend;
 } ngx_http_pit_auth_loc_conf_t;
@@ -157,6 +160,8 @@ static int64_t ngx_http_pit_auth_now(void);
 
 static ngx_int_t ngx_http_pit_auth_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_pit_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_pit_auth_route_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void *ngx_http_pit_auth_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf);
@@ -286,6 +291,13 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("pit_auth_openapi"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pit_auth_openapi,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, openapi),
+      NULL },
+
       ngx_null_command
 };
 
@@ -330,7 +342,8 @@ static ngx_str_t  ngx_http_pit_auth_status_names[] = {
     ngx_string("insufficient_scope"),
     ngx_string("wrong_account"),
     ngx_string("unavailable"),
-    ngx_string("malformed")
+    ngx_string("malformed"),
+    ngx_string("no_route")
 };
 
 
@@ -380,7 +393,11 @@ static ngx_http_pit_auth_answer_t  ngx_http_pit_auth_answers[] = {
 
     /* bad request */
     { NGX_HTTP_BAD_REQUEST, ngx_string("invalid_request"),
-      NGX_HTTP_PIT_AUTH_BODY(400, "Invalid request", "Bad Request") }
+      NGX_HTTP_PIT_AUTH_BODY(400, "Invalid request", "Bad Request") },
+
+    /* no_route: pit_auth_openapi knows no such method and path */
+    { NGX_HTTP_FORBIDDEN, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(403, "No such route.", "Forbidden") }
 };
 
 
@@ -422,6 +439,13 @@ static ngx_http_variable_t  ngx_http_pit_auth_vars[] = {
 
     { ngx_string("pit_token_expires_in"), NULL, ngx_http_pit_auth_variable,
       NGX_HTTP_PIT_AUTH_VAR_EXPIRES_IN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_route"), NULL, ngx_http_pit_auth_route_variable,
+      NGX_HTTP_PIT_AUTH_VAR_ROUTE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("pit_required_scope"), NULL,
+      ngx_http_pit_auth_route_variable, NGX_HTTP_PIT_AUTH_VAR_REQUIRED,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -939,6 +963,21 @@ ngx_http_pit_auth_decide(ngx_http_request_t *r,
         ctx->scopes.len = len;
     }
 
+    /* pit_auth_openapi: the route's scope, then pit_auth_scope's */
+
+    switch (ngx_http_pit_auth_openapi_check(r, alcf->openapi,
+                                            &ctx->rec->scopes, &ctx->missing))
+    {
+    case NGX_HTTP_PIT_AUTH_ROUTE_NONE:
+        return NGX_HTTP_PIT_AUTH_NO_ROUTE;
+
+    case NGX_HTTP_PIT_AUTH_ROUTE_SCOPE:
+        return NGX_HTTP_PIT_AUTH_INSUFFICIENT_SCOPE;
+
+    default: /* NGX_HTTP_PIT_AUTH_ROUTE_OK */
+        break;
+    }
+
     status = ngx_http_pit_auth_check_scopes(r, alcf, ctx);
 
     if (status != NGX_HTTP_PIT_AUTH_OK) {
@@ -1244,7 +1283,8 @@ ngx_http_pit_auth_www_authenticate(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
 
     if (ctx->status == NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT
-        || ctx->status == NGX_HTTP_PIT_AUTH_UNAVAILABLE)
+        || ctx->status == NGX_HTTP_PIT_AUTH_UNAVAILABLE
+        || ctx->status == NGX_HTTP_PIT_AUTH_NO_ROUTE)
     {
         return NGX_OK;
     }
@@ -1715,6 +1755,20 @@ ngx_http_pit_auth_variable(ngx_http_request_t *r,
 }
 
 
+/* $pit_route and $pit_required_scope: pit_auth_openapi's match */
+
+static ngx_int_t
+ngx_http_pit_auth_route_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_pit_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_pit_auth_module);
+
+    return ngx_http_pit_auth_openapi_variable(r, alcf->openapi, v, data);
+}
+
+
 /* configuration */
 
 
@@ -1769,6 +1823,7 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
     conf->hide_token = NGX_CONF_UNSET;
     conf->cache = NGX_CONF_UNSET_PTR;
     ngx_http_pit_auth_last_used_init(&conf->last_used);
+    conf->openapi = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -1797,6 +1852,7 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->hide_token, prev->hide_token, 1);
     ngx_conf_merge_ptr_value(conf->cache, prev->cache, NULL);
     ngx_http_pit_auth_last_used_merge(&conf->last_used, &prev->last_used);
+    ngx_conf_merge_ptr_value(conf->openapi, prev->openapi, NULL);
 
     if (conf->hash_key.data == NULL) {
         conf->hash_key = prev->hash_key;

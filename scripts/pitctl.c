@@ -19,6 +19,7 @@
 
 #include "pit_catalog.h"
 #include "pit_config.h"
+#include "pit_openapi.h"
 #include "pit_record.h"
 #include "pit_rotation.h"
 #include "pit_schema.h"
@@ -69,6 +70,7 @@ static const char  *usage_text =
 "  audit [ID] [--limit N]\n"
 "  scopes\n"
 "  check TOKEN|-\n"
+"  routes --openapi FILE... [--match METHOD PATH]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N]\n"
 "     (default $PIT_REDIS_URL, else redis://127.0.0.1:6379)\n"
 "DURATION: 7d, 36h, 90m, 45s.  Hash key: --hash-key or "
@@ -1354,6 +1356,140 @@ cmd_check(pitctl_t *p)
 
 
 /* ------------------------------------------------------------------------
+ * routes: the table pit_auth_openapi enforces
+ * --------------------------------------------------------------------- */
+
+static void *
+routes_alloc(void *ctx, size_t size)
+{
+    (void) ctx;
+    return malloc(size);
+}
+
+
+/* Prints routes as a table or a JSON array. */
+static int
+routes_print(pitctl_t *p, const pit_route_t *r, size_t n)
+{
+    json_t  *a, *o;
+    size_t   i, wt = 8, we = 5;
+
+    if (p->json) {
+        a = json_array();
+        for (i = 0; a != NULL && i < n; i++) {
+            o = json_object();
+            json_object_set_new(o, "method",
+                                json_string(pit_method_name(r[i].method)));
+            json_object_set_new(o, "template", json_string(r[i].tmpl));
+            json_object_set_new(o, "scope", json_string(r[i].expr));
+            json_object_set_new(o, "source", json_string(r[i].source));
+            json_array_append_new(a, o);
+        }
+        return print_json(a);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (strlen(r[i].tmpl) > wt) wt = strlen(r[i].tmpl);
+        if (strlen(r[i].expr) > we) we = strlen(r[i].expr);
+    }
+
+    printf("%-7s  %-*s  %-*s  %s\n", "Method", (int) wt, "Template",
+           (int) we, "Scope", "Source");
+    for (i = 0; i < n; i++) {
+        printf("%-7s  %-*s  %-*s  %s\n", pit_method_name(r[i].method),
+               (int) wt, r[i].tmpl, (int) we, r[i].expr[0] ? r[i].expr : "-",
+               r[i].source);
+    }
+    return 0;
+}
+
+
+/*
+ * routes --openapi FILE... [--match METHOD PATH]: loads the files as
+ * pit_auth_openapi does, refuses what nginx -t would refuse, and prints
+ * the table, or the one route a request would get.
+ */
+static int
+cmd_routes(pitctl_t *p)
+{
+    static const pitctl_command_t  me = { "routes", NULL,
+        "routes --openapi FILE... [--match METHOD PATH]" };
+    pit_routes_t        rt;
+    pit_trie_t         *trie = NULL;
+    const pit_route_t  *r;
+    const char         *method = NULL, *path = NULL;
+    char                err[PIT_OPENAPI_ERR_MAX];
+    size_t              n;
+    int                 i, files = 0, in_files = 0, code;
+    pit_err_t           rc;
+
+    pit_routes_init(&rt);
+
+    for (i = 0; i < p->argc; i++) {
+        const char *a = p->argv[i];
+
+        if (strcmp(a, "--openapi") == 0) {
+            in_files = 1;
+            continue;
+        }
+        if (strncmp(a, "--openapi=", 10) == 0) {
+            a += 10;
+            in_files = 1;
+
+        } else if (strcmp(a, "--match") == 0) {
+            if (i + 2 >= p->argc) {
+                pit_routes_free(&rt);
+                return usage_error(&me, "%s", "--match needs METHOD PATH");
+            }
+            method = p->argv[++i];
+            path = p->argv[++i];
+            in_files = 0;
+            continue;
+
+        } else if (a[0] == '-' || !in_files) {
+            pit_routes_free(&rt);
+            return usage_error(&me, "unexpected argument \"%s\"", a);
+        }
+
+        rc = pit_openapi_load_file(&rt, a, err, sizeof(err));
+        if (rc != PIT_OK) {
+            pit_routes_free(&rt);
+            return fail(rc == PIT_ERR_NOMEM ? EXIT_REDIS : EXIT_USAGE, "%s",
+                        err);
+        }
+        files++;
+    }
+
+    if (files == 0) {
+        pit_routes_free(&rt);
+        return usage_error(&me, "%s", "no --openapi FILE given");
+    }
+
+    pit_routes_sort(&rt);
+    rc = pit_trie_build(&rt, routes_alloc, NULL, &trie, err, sizeof(err));
+    pit_routes_free(&rt);
+
+    if (rc != PIT_OK) {
+        return fail(rc == PIT_ERR_CONFLICT ? EXIT_USAGE : EXIT_REDIS, "%s",
+                    rc == PIT_ERR_CONFLICT ? err : pit_strerror(rc));
+    }
+
+    if (method == NULL) {
+        r = pit_trie_routes(trie, &n);
+        code = routes_print(p, r, n);
+
+    } else {
+        r = pit_trie_match(trie, method, strlen(method), path, strlen(path));
+        code = r ? routes_print(p, r, 1)
+                 : fail(EXIT_NOT_FOUND, "no route for %s %s", method, path);
+    }
+
+    free(trie);
+    return code;
+}
+
+
+/* ------------------------------------------------------------------------
  * main
  * --------------------------------------------------------------------- */
 
@@ -1369,6 +1505,7 @@ static const pitctl_command_t  commands[] = {
     { "audit", cmd_audit, NULL },
     { "scopes", cmd_scopes, NULL },
     { "check", cmd_check, NULL },
+    { "routes", cmd_routes, NULL },
 };
 
 
