@@ -49,15 +49,28 @@ static const char *pit_method_keys[PIT_METHODS] = {
 int pit_method_from_name(const char *s, size_t len) {
     int m;
 
-    if (s == NULL || len < 3 || len > 7) return -1;
-    for (m = 0; m < PIT_METHODS; m++) {
-        if (strlen(pit_method_names[m]) == len
-            && memcmp(pit_method_names[m], s, len) == 0)
-        {
-            return m;
-        }
+    if (s == NULL) return -1;
+
+    /* the first byte and the length tell the candidates apart */
+    switch (s[0]) {
+    case 'G': m = PIT_METHOD_GET; break;
+    case 'P':
+        m = len == 3 ? PIT_METHOD_PUT
+            : len == 4 ? PIT_METHOD_POST : PIT_METHOD_PATCH;
+        break;
+    case 'D': m = PIT_METHOD_DELETE; break;
+    case 'O': m = PIT_METHOD_OPTIONS; break;
+    case 'H': m = PIT_METHOD_HEAD; break;
+    case 'T': m = PIT_METHOD_TRACE; break;
+    default: return -1;
     }
-    return -1;
+
+    if (strlen(pit_method_names[m]) != len
+        || memcmp(pit_method_names[m], s, len) != 0)
+    {
+        return -1;
+    }
+    return m;
 }
 
 /* Returns the upper-case name of m, or "?" for no method. */

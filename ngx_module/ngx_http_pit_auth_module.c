@@ -92,6 +92,7 @@ typedef struct {
     u_char                       hash[PIT_HASH_HEX_LEN + 1];
     ngx_str_t                    missing;       /* unsatisfied term */
     ngx_str_t                    scopes;        /* space-separated */
+    ngx_http_pit_auth_route_t    route;         /* pit_auth_openapi's */
 } ngx_http_pit_auth_ctx_t;
 
 
@@ -966,7 +967,8 @@ ngx_http_pit_auth_decide(ngx_http_request_t *r,
     /* pit_auth_openapi: the route's scope, then pit_auth_scope's */
 
     switch (ngx_http_pit_auth_openapi_check(r, alcf->openapi,
-                                            &ctx->rec->scopes, &ctx->missing))
+                                            &ctx->rec->scopes, &ctx->missing,
+                                            &ctx->route))
     {
     case NGX_HTTP_PIT_AUTH_ROUTE_NONE:
         return NGX_HTTP_PIT_AUTH_NO_ROUTE;
@@ -1761,11 +1763,15 @@ static ngx_int_t
 ngx_http_pit_auth_route_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_http_pit_auth_ctx_t       *ctx;
     ngx_http_pit_auth_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_pit_auth_module);
+    ctx = ngx_http_pit_auth_get_ctx(r);
 
-    return ngx_http_pit_auth_openapi_variable(r, alcf->openapi, v, data);
+    return ngx_http_pit_auth_openapi_variable(r, alcf->openapi,
+                                              ctx ? &ctx->route : NULL, v,
+                                              data);
 }
 
 

@@ -34,7 +34,7 @@ static char *ngx_http_pit_auth_openapi_build(ngx_conf_t *cf,
 ngx_uint_t
 ngx_http_pit_auth_openapi_check(ngx_http_request_t *r,
     ngx_http_pit_auth_openapi_t *oa, const pit_scope_set_t *held,
-    ngx_str_t *missing)
+    ngx_str_t *missing, ngx_http_pit_auth_route_t *rt)
 {
     size_t              len;
     pit_err_t           rc;
@@ -46,6 +46,9 @@ ngx_http_pit_auth_openapi_check(ngx_http_request_t *r,
     }
 
     route = ngx_http_pit_auth_openapi_match(r, oa);
+
+    rt->route = route;
+    rt->matched = 1;
 
     if (route == NULL) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -78,15 +81,25 @@ ngx_http_pit_auth_openapi_check(ngx_http_request_t *r,
 }
 
 
+/*
+ * After an internal redirect (to a named location for limit_req, say) the
+ * location and $uri may have changed: the route decided on is kept.
+ */
+
 ngx_int_t
 ngx_http_pit_auth_openapi_variable(ngx_http_request_t *r,
-    ngx_http_pit_auth_openapi_t *oa, ngx_http_variable_value_t *v,
-    uintptr_t data)
+    ngx_http_pit_auth_openapi_t *oa, ngx_http_pit_auth_route_t *rt,
+    ngx_http_variable_value_t *v, uintptr_t data)
 {
     const char         *s;
     const pit_route_t  *route;
 
-    route = oa ? ngx_http_pit_auth_openapi_match(r, oa) : NULL;
+    if (rt && rt->matched) {
+        route = rt->route;
+
+    } else {
+        route = oa ? ngx_http_pit_auth_openapi_match(r, oa) : NULL;
+    }
 
     if (route == NULL) {
         v->not_found = 1;
