@@ -74,6 +74,8 @@ my @st = map { $t->bearer('/api/contacts/c1?locationId=loc1', $tok)->{status} }
          1 .. 5;
 is_deeply(\@st, [(200) x 5], 'a few more requests pass the rate limit');
 
+is(join("\n", $t->bad_log_lines), '', 'no alerts in error.log');
+
 $t->nginx->stop;
 my $log = PitTest::slurp($t->nginx->dir . '/logs/api.log');
 like($log, qr{ \Q$iid\E pit-\w{4}\*{4}-\*{4}-\*{4}-\*{4}\w{4} "GET /contacts/c1/tasks" route="/contacts/\{contactId\}/tasks" needs="contacts\.readonly" ok 200$}m,
