@@ -46,4 +46,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 make -s -C "$work" -f objs/Makefile modules
-cp "$work/objs/ngx_http_pit_auth_module.so" "$out/ngx_http_pit_auth_module.so"
+# A running nginx may have the old .so mapped: writing into that file would
+# crash its workers, so the new one is renamed over it (a new inode).
+cp "$work/objs/ngx_http_pit_auth_module.so" "$out/.ngx_http_pit_auth_module.so.$$"
+mv -f "$out/.ngx_http_pit_auth_module.so.$$" "$out/ngx_http_pit_auth_module.so"
