@@ -67,6 +67,26 @@ pit_err_t pit_token_hash_hex(const char *token, size_t len,
     const unsigned char *key, size_t key_len, char *hex);
 
 /*
+ * A reusable hasher for a hot path: the digest is fetched and, with a key,
+ * the HMAC pads absorbed once, so each token costs one SHA-256 (two with
+ * a key) and no allocation.  Results equal pit_token_hash()'s.  Not for
+ * concurrent use: one per thread (nginx: one per worker and key).
+ */
+typedef struct pit_hasher_s  pit_hasher_t;
+
+/* Creates a hasher (key NULL or key_len 0: plain SHA-256).  Returns
+ * PIT_OK, PIT_ERR_NOMEM, PIT_ERR_CRYPTO or PIT_ERR_ARG. */
+pit_err_t pit_hasher_new(pit_hasher_t **h, const unsigned char *key,
+    size_t key_len);
+
+/* Hashes a token into out (PIT_HASH_LEN bytes); PIT_OK or PIT_ERR_CRYPTO. */
+pit_err_t pit_hasher_hash(pit_hasher_t *h, const char *token, size_t len,
+    unsigned char *out);
+
+/* Frees a hasher (NULL is fine), wiping its key material. */
+void pit_hasher_free(pit_hasher_t *h);
+
+/*
  * Writes the masked display form of a token ("pit-6490****-****-****-
  * ****e762": first and last four hex digits) and a NUL into out
  * (PIT_HINT_LEN + 1 bytes).  A malformed input yields "pit-????" padded

@@ -349,6 +349,57 @@ static void test_hash_raw_matches_hex(void **state) {
     assert_memory_equal(raw, back, PIT_HASH_LEN);
 }
 
+
+/* The reusable hasher must give pit_token_hash()'s answer for every key
+ * length class: none, short, exactly one block, longer than a block. */
+static void test_hasher_matches_one_shot_hash(void **state) {
+    static const size_t  lens[] = { 0, 4, 32, 64, 65, 200 };
+    unsigned char        key[200], a[PIT_HASH_LEN], b[PIT_HASH_LEN];
+    pit_hasher_t        *h;
+    size_t               i, k;
+
+    (void) state;
+    for (i = 0; i < sizeof(key); i++) key[i] = (unsigned char) (i * 7 + 1);
+
+    for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        assert_int_equal(pit_hasher_new(&h, lens[k] ? key : NULL, lens[k]),
+                         PIT_OK);
+        for (i = 0; i < 3; i++) {     /* reuse must not carry state over */
+            assert_int_equal(pit_token_hash(LIT(TOK), lens[k] ? key : NULL,
+                                            lens[k], a), PIT_OK);
+            assert_int_equal(pit_hasher_hash(h, LIT(TOK), b), PIT_OK);
+            assert_memory_equal(a, b, PIT_HASH_LEN);
+        }
+        pit_hasher_free(h);
+    }
+}
+
+static void test_hasher_hmac_rfc4231_case2(void **state) {
+    static const unsigned char  key[] = "Jefe";
+    unsigned char               raw[PIT_HASH_LEN];
+    char                        hex[PIT_HASH_HEX_LEN + 1];
+    pit_hasher_t               *h;
+
+    (void) state;
+    assert_int_equal(pit_hasher_new(&h, key, 4), PIT_OK);
+    assert_int_equal(pit_hasher_hash(h, LIT("what do ya want for nothing?"),
+                                     raw), PIT_OK);
+    pit_hex_encode(raw, PIT_HASH_LEN, hex);
+    hex[PIT_HASH_HEX_LEN] = '\0';
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+                             "5a003f089d2739839dec58b964ec3843");
+    pit_hasher_free(h);
+    pit_hasher_free(NULL);
+}
+
+static void test_hasher_rejects_bad_arguments(void **state) {
+    pit_hasher_t  *h;
+
+    (void) state;
+    assert_int_equal(pit_hasher_new(NULL, NULL, 0), PIT_ERR_ARG);
+    assert_int_equal(pit_hasher_new(&h, NULL, 5), PIT_ERR_ARG);
+}
+
 /* -----------------------------------------------------------------------------
  * Hints
  * -------------------------------------------------------------------------- */
@@ -637,6 +688,9 @@ int main(void) {
         cmocka_unit_test(test_hash_hmac_rfc4231_case2),
         cmocka_unit_test(test_hash_hmac_of_token),
         cmocka_unit_test(test_hash_raw_matches_hex),
+        cmocka_unit_test(test_hasher_matches_one_shot_hash),
+        cmocka_unit_test(test_hasher_hmac_rfc4231_case2),
+        cmocka_unit_test(test_hasher_rejects_bad_arguments),
         cmocka_unit_test(test_hint_masks_middle_of_token),
         cmocka_unit_test(test_hint_of_malformed_input_leaks_nothing),
         cmocka_unit_test(test_hint_fits_its_buffer),
