@@ -12,9 +12,12 @@
  * one connection that asks Redis for an invalidation message on every
  * change of a token key (CLIENT TRACKING ... BCAST, RESP2 redirect to its
  * own subscription), and evicts the entry it names.  While that connection
- * is down, or silent (a heartbeat published through the lookup connection
- * must come back), no entry is honoured longer than one second after its
- * fetch; when it is back, the zone is flushed, since messages were lost.
+ * is down, no entry is honoured longer than one second after its fetch;
+ * when it is back, the zone is flushed, since messages were lost.  A
+ * connection that dies silently is caught by its heartbeat, published
+ * through the lookup connection: a beat heard at B proves every change
+ * made before it was heard, so trusting the zone until B + 1 s keeps the
+ * same bound, one second, on any change.
  * A reply is stored only if no invalidation of its key (nor a flush, nor a
  * change of the subscriber) happened since its GET was sent.
  */
@@ -39,9 +42,9 @@
 
 #define NGX_HTTP_PIT_AUTH_CACHE_RECENT     64     /* invalidations kept */
 #define NGX_HTTP_PIT_AUTH_CACHE_UNSURE     1000   /* ms, subscriber down */
-#define NGX_HTTP_PIT_AUTH_CACHE_BEAT       100    /* ms between heartbeats */
-#define NGX_HTTP_PIT_AUTH_CACHE_SILENT     350    /* ms: no beat, unsure */
-#define NGX_HTTP_PIT_AUTH_CACHE_DEAD       2000   /* ms: no beat, reconnect */
+#define NGX_HTTP_PIT_AUTH_CACHE_BEAT       200    /* ms between heartbeats */
+#define NGX_HTTP_PIT_AUTH_CACHE_SILENT     1000   /* ms: no beat, unsure */
+#define NGX_HTTP_PIT_AUTH_CACHE_DEAD       3000   /* ms: no beat, reconnect */
 #define NGX_HTTP_PIT_AUTH_CACHE_SETUP      1500   /* ms to subscribe */
 #define NGX_HTTP_PIT_AUTH_CACHE_EVICT_MAX  64
 #define NGX_HTTP_PIT_AUTH_CACHE_BITS       128    /* catalogue scopes */
