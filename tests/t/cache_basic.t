@@ -67,8 +67,8 @@ my ($hand) = PitCache::hand_tokens($redis, 1);
 is($t->bearer('/api/x', $hand)->{status}, 200, 'token set by hand: 200');
 $redis->cmd('DEL', PitTest::Pitctl::token_key($hand));
 my $t0 = time;
-my $lat = PitCache::time_to_refusal($t, $hand, $t0);
-ok(defined $lat && $lat < 0.1, 'DEL by hand: refused after '
+my ($lat, $sent) = PitCache::time_to_refusal($t, $hand, $t0);
+ok(defined $sent && $sent < 0.1, 'DEL by hand: refused after '
    . PitCache::ms($lat));
 
 # a nil invalidation (FLUSHALL) empties the zone

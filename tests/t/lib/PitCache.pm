@@ -98,15 +98,21 @@ sub resp {
 }
 
 # Polls a token every 5 ms until it is refused; returns seconds from t0 to
-# the first refusal (undef if still accepted after limit seconds).
+# the answer of the first refused request (undef if still accepted after
+# limit seconds).  In list context also the time to that request's start:
+# every request sent later than that is refused, however slowly a loaded
+# machine answers it.
 sub time_to_refusal {
     my ($t, $tok, $t0, $limit) = @_;
     $limit //= 2;
     while (1) {
+        my $sent = time;
         my $st = $t->bearer('/api/x', $tok)->{status};
         my $now = time;
-        return $now - $t0 if $st != 200;
-        return undef if $now - $t0 > $limit;
+        if ($st != 200) {
+            return wantarray ? ($now - $t0, $sent - $t0) : $now - $t0;
+        }
+        return if $now - $t0 > $limit;
         sleep 0.005;
     }
 }
