@@ -714,20 +714,15 @@ ngx_http_pit_auth_cache_find(ngx_http_pit_auth_cache_t *cache, u_char *hash)
 
 ngx_int_t
 ngx_http_pit_auth_cache_lookup(ngx_http_pit_auth_cache_t *cache,
-    u_char *hash, int64_t now, pit_token_record_t *rec,
+    u_char *h, int64_t now, pit_token_record_t *rec,
     ngx_http_pit_auth_cache_mark_t *mark)
 {
-    u_char                            h[PIT_HASH_LEN];
     ngx_int_t                         rc;
     ngx_http_pit_auth_cache_shctx_t  *sh;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_value_t   v;
 
     mark->sent = now;
-
-    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
-        return NGX_AGAIN;
-    }
 
     sh = cache->sh;
 
@@ -927,19 +922,14 @@ ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
  */
 
 void
-ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *h,
     ngx_http_pit_auth_cache_mark_t *mark, pit_token_record_t *rec,
     ngx_log_t *log)
 {
-    u_char                            h[PIT_HASH_LEN];
     int64_t                           used;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_shctx_t  *sh;
     ngx_http_pit_auth_cache_value_t   v;
-
-    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
-        return;
-    }
 
     ngx_memzero(v.scopes, sizeof(v.scopes));
     v.acct_len = 0;
@@ -1163,19 +1153,14 @@ ngx_http_pit_auth_cache_flush(ngx_http_pit_auth_cache_t *cache)
  */
 
 ngx_int_t
-ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *h,
     int64_t now, pit_token_record_t *rec, ngx_log_t *log)
 {
-    u_char                            h[PIT_HASH_LEN];
     ngx_int_t                         rc;
     ngx_uint_t                        tell;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_shctx_t  *sh;
     ngx_http_pit_auth_cache_value_t   v;
-
-    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK) {
-        return NGX_DECLINED;
-    }
 
     sh = cache->sh;
     rc = NGX_DECLINED;
@@ -1224,20 +1209,19 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *hash,
  */
 
 void
-ngx_http_pit_auth_cache_used(ngx_http_pit_auth_cache_t *cache, u_char *hash,
+ngx_http_pit_auth_cache_used(ngx_http_pit_auth_cache_t *cache, u_char *h,
     pit_token_record_t *rec, int64_t now, ngx_msec_t interval)
 {
-    u_char                           h[PIT_HASH_LEN];
+    u_char                           hash[PIT_HASH_HEX_LEN];
     u_char                           key[PIT_KEY_MAX], ms[NGX_INT64_LEN];
     size_t                           lens[4];
     ngx_uint_t                       write;
     const char                      *argv[4];
     ngx_http_pit_auth_cache_node_t  *cn;
 
-    if (pit_hex_decode((const char *) hash, PIT_HASH_LEN, h) != PIT_OK
-        || pit_key_used((char *) key, sizeof(key),
-                        (const char *) cache->prefix.data, rec->iid)
-           != PIT_OK)
+    if (pit_key_used((char *) key, sizeof(key),
+                     (const char *) cache->prefix.data, rec->iid)
+        != PIT_OK)
     {
         return;
     }
@@ -1261,6 +1245,8 @@ ngx_http_pit_auth_cache_used(ngx_http_pit_auth_cache_t *cache, u_char *hash,
     if (!write) {
         return;
     }
+
+    pit_hex_encode(h, PIT_HASH_LEN, (char *) hash);
 
     argv[0] = "HSET";
     lens[0] = 4;

@@ -56,7 +56,7 @@ ngx_int_t ngx_http_pit_auth_cache_bind(ngx_conf_t *cf,
     ngx_str_t *hash_key);
 
 /*
- * hash is the 64 hex digits of the token's key.  lookup returns NGX_OK
+ * hash is the token's raw hash, PIT_HASH_LEN bytes.  lookup returns NGX_OK
  * (rec filled), NGX_DECLINED (known unknown token) or NGX_AGAIN (ask
  * Redis; mark filled for store).
  */

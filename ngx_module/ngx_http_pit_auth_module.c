@@ -63,6 +63,7 @@ typedef struct {
     ngx_flag_t                   annotate;
     ngx_flag_t                   hide_token;
     ngx_str_t                    hash_key;      /* raw bytes */
+    pit_hasher_t                *hasher;        /* of hash_key */
     ngx_http_pit_auth_cache_t   *cache;
     ngx_http_pit_auth_last_used_t  last_used;
     ngx_http_pit_auth_openapi_t  *openapi;
@@ -88,12 +89,21 @@ typedef struct {
     unsigned                     sunset:1;      /* headers already set, */
     unsigned                     retry_after:1; /* for a second pass after */
                                                 /* an internal redirect */
-    u_char                       hint[PIT_HINT_LEN + 1];
-    u_char                       hash[PIT_HASH_HEX_LEN + 1];
+    ngx_str_t                    token;         /* of the hint */
+    u_char                       hint[PIT_HINT_LEN + 1];      /* lazy */
+    u_char                       raw[PIT_HASH_LEN];
+    u_char                       hash[PIT_HASH_HEX_LEN + 1];  /* lazy */
     ngx_str_t                    missing;       /* unsatisfied term */
     ngx_str_t                    scopes;        /* space-separated */
     ngx_http_pit_auth_route_t    route;         /* pit_auth_openapi's */
 } ngx_http_pit_auth_ctx_t;
+
+
+typedef struct {
+    ngx_str_t                    name;
+    u_char                      *lowcase;
+    ngx_uint_t                   hash;          /* set by init */
+} ngx_http_pit_auth_header_t;
 
 
 typedef struct {
@@ -112,6 +122,8 @@ static ngx_int_t ngx_http_pit_auth_start(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
 static ngx_uint_t ngx_http_pit_auth_parse(ngx_http_request_t *r,
     ngx_http_pit_auth_ctx_t *ctx, ngx_str_t *token);
+static u_char *ngx_http_pit_auth_hint(ngx_http_pit_auth_ctx_t *ctx);
+static u_char *ngx_http_pit_auth_hex(ngx_http_pit_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
     ngx_str_t *token);
@@ -146,6 +158,8 @@ static ngx_int_t ngx_http_pit_auth_error_page(ngx_http_request_t *r,
     ngx_uint_t code);
 static ngx_int_t ngx_http_pit_auth_send(ngx_http_request_t *r,
     ngx_http_pit_auth_answer_t *a);
+static ngx_int_t ngx_http_pit_auth_push_annotation(ngx_list_t *list,
+    ngx_http_pit_auth_header_t *hd, ngx_str_t *value);
 static ngx_table_elt_t *ngx_http_pit_auth_push_header(ngx_list_t *list,
     ngx_pool_t *pool, char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
@@ -178,6 +192,9 @@ static char *ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pit_auth_realm(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_pit_auth_create_hasher(ngx_conf_t *cf,
+    ngx_http_pit_auth_loc_conf_t *alcf);
+static void ngx_http_pit_auth_free_hasher(void *data);
 static char *ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_pit_auth_init(ngx_conf_t *cf);
@@ -189,6 +206,16 @@ static ngx_conf_enum_t  ngx_http_pit_auth_scope_statuses[] = {
     { ngx_string("403"), NGX_HTTP_FORBIDDEN },
     { ngx_string("401"), NGX_HTTP_UNAUTHORIZED },
     { ngx_null_string, 0 }
+};
+
+
+/* the annotation headers, in ngx_http_pit_auth_annotate()'s order */
+
+static ngx_http_pit_auth_header_t  ngx_http_pit_auth_annotations[] = {
+    { ngx_string("X-Pit-Integration-Id"), (u_char *) "x-pit-integration-id",
+      0 },
+    { ngx_string("X-Pit-Account-Id"), (u_char *) "x-pit-account-id", 0 },
+    { ngx_string("X-Pit-Scopes"), (u_char *) "x-pit-scopes", 0 }
 };
 
 
@@ -614,6 +641,7 @@ ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
     h = r->headers_in.authorization;
 
     ctx->hint[0] = '\0';
+    ngx_str_null(&ctx->token);
 
     ctx->query_token = (ngx_http_arg(r, (u_char *) "access_token", 12, &arg)
                         == NGX_OK);
@@ -644,17 +672,44 @@ ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
 
         /* the hint of a malformed value shows none of its bytes */
 
-        pit_token_hint((const char *) h->value.data, h->value.len,
-                       (char *) ctx->hint);
+        ctx->token = h->value;
         return NGX_HTTP_PIT_AUTH_MALFORMED;
     }
-
-    pit_token_hint(tok, len, (char *) ctx->hint);
 
     token->data = (u_char *) tok;
     token->len = len;
 
+    ctx->token = *token;
+
     return NGX_HTTP_PIT_AUTH_OK;
+}
+
+
+/* The hint is made only for a log line or $pit_token_hint. */
+
+static u_char *
+ngx_http_pit_auth_hint(ngx_http_pit_auth_ctx_t *ctx)
+{
+    if (ctx->hint[0] == '\0' && ctx->token.data) {
+        pit_token_hint((const char *) ctx->token.data, ctx->token.len,
+                       (char *) ctx->hint);
+    }
+
+    return ctx->hint;
+}
+
+
+/* The hex of the hash is made only for a Redis key or a log line. */
+
+static u_char *
+ngx_http_pit_auth_hex(ngx_http_pit_auth_ctx_t *ctx)
+{
+    if (ctx->hash[0] == '\0') {
+        pit_hex_encode(ctx->raw, PIT_HASH_LEN, (char *) ctx->hash);
+        ctx->hash[PIT_HASH_HEX_LEN] = '\0';
+    }
+
+    return ctx->hash;
 }
 
 
@@ -667,13 +722,14 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ngx_int_t   rc;
     ngx_str_t   k;
 
-    if (pit_token_hash_hex((const char *) token->data, token->len,
-                           alcf->hash_key.data, alcf->hash_key.len,
-                           (char *) ctx->hash)
+    if (pit_hasher_hash(alcf->hasher, (const char *) token->data, token->len,
+                        ctx->raw)
         != PIT_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ctx->hash[0] = '\0';
 
     ctx->lookup_conf = alcf;
 
@@ -691,7 +747,7 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     }
 
     if (pit_key_token((char *) key, PIT_KEY_MAX, (char *) alcf->prefix.data,
-                      (char *) ctx->hash)
+                      (char *) ngx_http_pit_auth_hex(ctx))
         != PIT_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -702,7 +758,7 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "pit_auth: GET key %*s... for %s", (size_t) 8, ctx->hash,
-                   ctx->hint);
+                   ngx_http_pit_auth_hint(ctx));
 
     ctx->lookup_conf = alcf;
     ctx->waiter = ngx_http_pit_auth_redis_get(alcf->backend, &k,
@@ -719,7 +775,8 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "pit_auth: redis %V is down, token %s unavailable",
-                      ngx_http_pit_auth_redis_name(alcf->backend), ctx->hint);
+                      ngx_http_pit_auth_redis_name(alcf->backend),
+                      ngx_http_pit_auth_hint(ctx));
 
         return ngx_http_pit_auth_finish(r, alcf, ctx);
     }
@@ -747,7 +804,7 @@ ngx_http_pit_auth_cached(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_pit_auth_cache_lookup(alcf->cache, ctx->hash,
+    rc = ngx_http_pit_auth_cache_lookup(alcf->cache, ctx->raw,
                                         ngx_http_pit_auth_now(), rec,
                                         &ctx->mark);
 
@@ -761,7 +818,8 @@ ngx_http_pit_auth_cached(ngx_http_request_t *r,
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "pit_auth: cache %s for %s",
-                   rc == NGX_OK ? "hit" : "negative hit", ctx->hint);
+                   rc == NGX_OK ? "hit" : "negative hit",
+                   ngx_http_pit_auth_hint(ctx));
 
     ctx->rec = (rc == NGX_OK) ? rec : NULL;
     ctx->lookup_status = (rc == NGX_OK) ? NGX_HTTP_PIT_AUTH_OK
@@ -791,7 +849,7 @@ ngx_http_pit_auth_stale(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
         return 0;
     }
 
-    if (ngx_http_pit_auth_cache_stale(cache, ctx->hash,
+    if (ngx_http_pit_auth_cache_stale(cache, ctx->raw,
                                       ngx_http_pit_auth_now(), rec,
                                       r->connection->log)
         != NGX_OK)
@@ -833,7 +891,7 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
         ctx->lookup_status = NGX_HTTP_PIT_AUTH_INVALID;
 
         if (cache) {
-            ngx_http_pit_auth_cache_store(cache, ctx->hash, &ctx->mark, NULL,
+            ngx_http_pit_auth_cache_store(cache, ctx->raw, &ctx->mark, NULL,
                                           r->connection->log);
         }
 
@@ -847,7 +905,8 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
                       "pit_auth: redis %V: %s, token %s key %*s... "
                       "unavailable",
                       ngx_http_pit_auth_redis_name(ctx->lookup_conf->backend),
-                      reason, ctx->hint, (size_t) 8, ctx->hash);
+                      reason, ngx_http_pit_auth_hint(ctx), (size_t) 8,
+                      ngx_http_pit_auth_hex(ctx));
 
     } else {
         ctx->rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
@@ -860,7 +919,7 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
             ctx->lookup_status = NGX_HTTP_PIT_AUTH_OK;
 
             if (cache) {
-                ngx_http_pit_auth_cache_store(cache, ctx->hash, &ctx->mark,
+                ngx_http_pit_auth_cache_store(cache, ctx->raw, &ctx->mark,
                                               ctx->rec, r->connection->log);
             }
 
@@ -874,8 +933,9 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "pit_auth: undecodable token record (%s, %uz "
                           "bytes) for token %s key %*s...",
-                          pit_strerror(err), value->len, ctx->hint,
-                          (size_t) 8, ctx->hash);
+                          pit_strerror(err), value->len,
+                          ngx_http_pit_auth_hint(ctx), (size_t) 8,
+                          ngx_http_pit_auth_hex(ctx));
         }
     }
 
@@ -1104,7 +1164,7 @@ ngx_http_pit_auth_finish(ngx_http_request_t *r,
     if (alcf->last_used.enable && ctx->lookup_conf
         && ctx->lookup_conf->cache)
     {
-        ngx_http_pit_auth_cache_used(ctx->lookup_conf->cache, ctx->hash,
+        ngx_http_pit_auth_cache_used(ctx->lookup_conf->cache, ctx->raw,
                                      ctx->rec, ngx_http_pit_auth_now(),
                                      alcf->last_used.interval);
     }
@@ -1137,12 +1197,14 @@ ngx_http_pit_auth_log(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
 
     if (ctx->status == NGX_HTTP_PIT_AUTH_OK) {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "pit_auth: %V, token %s", name, ctx->hint);
+                       "pit_auth: %V, token %s", name,
+                       ngx_http_pit_auth_hint(ctx));
         return;
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "pit_auth: %V, token \"%s\"%s%V", name, ctx->hint,
+                  "pit_auth: %V, token \"%s\"%s%V", name,
+                  ngx_http_pit_auth_hint(ctx),
                   ctx->missing.len ? ", missing scope " : "",
                   &ctx->missing);
 }
@@ -1155,37 +1217,28 @@ static ngx_int_t
 ngx_http_pit_auth_annotate(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
 {
-    ngx_str_t    v;
-    ngx_list_t  *h;
+    ngx_str_t                    v;
+    ngx_list_t                  *h;
+    ngx_http_pit_auth_header_t  *hd;
 
     h = &r->headers_in.headers;
+    hd = ngx_http_pit_auth_annotations;
 
     v.data = (u_char *) ctx->rec->iid;
     v.len = ngx_strlen(v.data);
 
-    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Integration-Id", &v)
-        == NULL)
-    {
+    if (ngx_http_pit_auth_push_annotation(h, &hd[0], &v) != NGX_OK) {
         return NGX_ERROR;
     }
 
     v.data = (u_char *) ctx->rec->acct;
     v.len = ngx_strlen(v.data);
 
-    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Account-Id", &v)
-        == NULL)
-    {
+    if (ngx_http_pit_auth_push_annotation(h, &hd[1], &v) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_pit_auth_push_header(h, r->pool, "X-Pit-Scopes",
-                                      &ctx->scopes)
-        == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_pit_auth_push_annotation(h, &hd[2], &ctx->scopes);
 }
 
 
@@ -1422,6 +1475,28 @@ ngx_http_pit_auth_send(ngx_http_request_t *r, ngx_http_pit_auth_answer_t *a)
 /* headers */
 
 
+/* Constant names: no copy to lowercase, no hash per request. */
+
+static ngx_int_t
+ngx_http_pit_auth_push_annotation(ngx_list_t *list,
+    ngx_http_pit_auth_header_t *hd, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(list);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = hd->name;
+    h->lowcase_key = hd->lowcase;
+    h->hash = hd->hash;
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
 static ngx_table_elt_t *
 ngx_http_pit_auth_push_header(ngx_list_t *list, ngx_pool_t *pool, char *name,
     ngx_str_t *value)
@@ -1615,16 +1690,18 @@ ngx_http_pit_auth_is_array(ngx_uint_t offset)
 static ngx_int_t
 ngx_http_pit_auth_header_matches(ngx_table_elt_t *h, ngx_uint_t authorization)
 {
+    /* lowcase_key: lowercased by nginx as the header was read */
+
     if (h->key.len >= 6
-        && ngx_strncasecmp(h->key.data, (u_char *) "x-pit-", 6) == 0)
+        && ngx_strncmp(h->lowcase_key, "x-pit-", 6) == 0)
     {
         return 1;
     }
 
     return authorization
-           && h->key.len == sizeof("Authorization") - 1
-           && ngx_strncasecmp(h->key.data, (u_char *) "authorization",
-                              sizeof("Authorization") - 1) == 0;
+           && h->key.len == sizeof("authorization") - 1
+           && ngx_strncmp(h->lowcase_key, "authorization",
+                          sizeof("authorization") - 1) == 0;
 }
 
 
@@ -1708,8 +1785,8 @@ ngx_http_pit_auth_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_PIT_AUTH_VAR_HINT:
-        s.data = ctx->hint;
-        s.len = ngx_strlen(ctx->hint);
+        s.data = ngx_http_pit_auth_hint(ctx);
+        s.len = ngx_strlen(s.data);
         break;
 
     default:
@@ -1815,6 +1892,7 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
      *     conf->prefix = { 0, NULL };
      *     conf->realm = { 0, NULL };
      *     conf->hash_key = { 0, NULL };
+     *     conf->hasher = NULL;
      *     conf->backend = NULL;
      */
 
@@ -1864,8 +1942,18 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->hash_key = prev->hash_key;
     }
 
+    if (conf->hash_key.data == prev->hash_key.data) {
+        conf->hasher = prev->hasher;
+    }
+
     if (!conf->enable) {
         return NGX_CONF_OK;
+    }
+
+    if (conf->hasher == NULL
+        && ngx_http_pit_auth_create_hasher(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (conf->redis == NULL) {
@@ -2076,6 +2164,47 @@ ngx_http_pit_auth_realm(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * One hasher per hash key, made before the fork: each worker inherits its
+ * copy and, single-threaded, reuses it for every request.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_create_hasher(ngx_conf_t *cf,
+    ngx_http_pit_auth_loc_conf_t *alcf)
+{
+    pit_err_t            rc;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = pit_hasher_new(&alcf->hasher, alcf->hash_key.data,
+                        alcf->hash_key.len);
+
+    if (rc != PIT_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "pit_auth: cannot create the token hasher: %s",
+                           pit_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_pit_auth_free_hasher;
+    cln->data = alcf->hasher;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_pit_auth_free_hasher(void *data)
+{
+    pit_hasher_free(data);
+}
+
+
 static char *
 ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -2123,8 +2252,18 @@ ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_pit_auth_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_uint_t                   i;
+    ngx_http_handler_pt         *h;
+    ngx_http_pit_auth_header_t  *hd;
+    ngx_http_core_main_conf_t   *cmcf;
+
+    hd = ngx_http_pit_auth_annotations;
+
+    for (i = 0; i < sizeof(ngx_http_pit_auth_annotations)
+                    / sizeof(ngx_http_pit_auth_header_t); i++)
+    {
+        hd[i].hash = ngx_hash_key(hd[i].lowcase, hd[i].name.len);
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
