@@ -64,11 +64,6 @@ static int pit_hex_value(unsigned char c) {
     return -1;
 }
 
-/* Returns 1 if c is a lowercase hex digit, else 0. */
-static int pit_is_lower_hex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 /* Returns 1 if c is an ASCII letter or digit, else 0. */
 static int pit_is_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
@@ -113,22 +108,28 @@ static int pit_token_dash_at(size_t i) {
  * PIT_ERR_TOKEN_MALFORMED.
  */
 pit_err_t pit_token_validate(const char *s, size_t len) {
-    size_t i;
+    /* The byte each position requires; 'x' is any lowercase hex digit. */
+    static const char pit_token_shape[PIT_TOKEN_LEN + 1] =
+        "pit-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    static const unsigned char pit_lower_hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+        ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1
+    };
+    size_t    i;
+    unsigned  bad;
 
     if (s == NULL || len != PIT_TOKEN_LEN) return PIT_ERR_TOKEN_MALFORMED;
-    if (memcmp(s, PIT_TOKEN_PREFIX, PIT_TOKEN_PREFIX_LEN) != 0)
-        return PIT_ERR_TOKEN_MALFORMED;
 
-    for (i = PIT_TOKEN_PREFIX_LEN; i < len; i++) {
+    /* One pass, no early exit: the hot path is a valid token. */
+    bad = 0;
+    for (i = 0; i < PIT_TOKEN_LEN; i++) {
         unsigned char c = (unsigned char) s[i];
 
-        if (pit_token_dash_at(i)) {
-            if (c != '-') return PIT_ERR_TOKEN_MALFORMED;
-        } else if (!pit_is_lower_hex(c)) {
-            return PIT_ERR_TOKEN_MALFORMED;
-        }
+        if (pit_token_shape[i] == 'x') bad |= !pit_lower_hex[c];
+        else bad |= (c != (unsigned char) pit_token_shape[i]);
     }
-    return PIT_OK;
+    return bad ? PIT_ERR_TOKEN_MALFORMED : PIT_OK;
 }
 
 /*
@@ -228,6 +229,27 @@ pit_err_t pit_token_from_authorization(const char *value, size_t len,
 
     if (value == NULL || token == NULL || token_len == NULL)
         return PIT_ERR_ARG;
+
+    /*
+     * The common shapes first, "Bearer <token>" with one SP and the bare
+     * token: the general path below gives the same answer for them.
+     */
+    if (len == 7 + PIT_TOKEN_LEN
+        && (value[0] | 0x20) == 'b' && (value[1] | 0x20) == 'e'
+        && (value[2] | 0x20) == 'a' && (value[3] | 0x20) == 'r'
+        && (value[4] | 0x20) == 'e' && (value[5] | 0x20) == 'r'
+        && value[6] == ' '
+        && pit_token_validate(value + 7, PIT_TOKEN_LEN) == PIT_OK)
+    {
+        *token = value + 7;
+        *token_len = PIT_TOKEN_LEN;
+        return PIT_OK;
+    }
+    if (len == PIT_TOKEN_LEN && pit_token_validate(value, len) == PIT_OK) {
+        *token = value;
+        *token_len = len;
+        return PIT_OK;
+    }
 
     i = 0;
     while (i < len && pit_is_blank((unsigned char) value[i])) i++;
