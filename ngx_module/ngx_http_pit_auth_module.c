@@ -993,7 +993,7 @@ ngx_http_pit_auth_decide(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
 {
     size_t      len;
-    ngx_uint_t  status;
+    ngx_uint_t  i, status;
 
     if (ctx->lookup_status != NGX_HTTP_PIT_AUTH_OK || ctx->rec == NULL) {
         return ctx->lookup_status;
@@ -1007,15 +1007,22 @@ ngx_http_pit_auth_decide(ngx_http_request_t *r,
     }
 
     if (ctx->scopes.data == NULL) {
-        ctx->scopes.data = ngx_pnalloc(r->pool,
-                                 PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1);
+
+        /* the exact size: the largest set would be a malloc()ed block */
+
+        len = 1;
+
+        for (i = 0; i < ctx->rec->scopes.n; i++) {
+            len += ngx_strlen(ctx->rec->scopes.names[i]) + 1;
+        }
+
+        ctx->scopes.data = ngx_pnalloc(r->pool, len);
         if (ctx->scopes.data == NULL) {
             return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
         }
 
         if (pit_scope_set_format(&ctx->rec->scopes, (char *) ctx->scopes.data,
-                                 PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1,
-                                 &len)
+                                 len, &len)
             != PIT_OK)
         {
             return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
