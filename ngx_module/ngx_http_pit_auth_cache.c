@@ -879,6 +879,7 @@ ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
 {
     u_char                     *p, *q, *last;
     size_t                      i, n;
+    ngx_uint_t                  bits;
     const pit_catalog_entry_t  *cat;
 
     ngx_memcpy(rec->acct, v->data, v->acct_len);
@@ -888,8 +889,17 @@ ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
     n = ngx_min(n, NGX_HTTP_PIT_AUTH_CACHE_BITS);
     rec->scopes.n = 0;
 
+    /* a byte at a time: a record has few scopes, most bytes are 0 */
+
     for (i = 0; i < n; i++) {
-        if (v->scopes[i / 8] & (1 << (i % 8))) {
+        bits = v->scopes[i / 8] >> (i % 8);
+
+        if (bits == 0) {
+            i |= 7;
+            continue;
+        }
+
+        if (bits & 1) {
             ngx_cpystrn((u_char *) rec->scopes.names[rec->scopes.n++],
                         (u_char *) cat[i].name, PIT_SCOPE_NAME_MAX + 1);
         }
