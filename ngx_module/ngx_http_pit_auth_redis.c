@@ -29,6 +29,7 @@
 #define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN  50
 #define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MAX  1000
 #define NGX_HTTP_PIT_AUTH_REDIS_VALUE_MAX    (1024 * 1024)
+#define NGX_HTTP_PIT_AUTH_REDIS_GET_MAX      1088    /* a GET in RESP */
 
 
 struct ngx_http_pit_auth_redis_s {
@@ -634,9 +635,13 @@ ngx_http_pit_auth_redis_waiter_t *
 ngx_http_pit_auth_redis_get(ngx_http_pit_auth_redis_t *rd, ngx_str_t *key,
     ngx_http_pit_auth_redis_handler_pt handler, void *data, ngx_log_t *log)
 {
-    size_t                             lens[2];
-    const char                        *argv[2];
+    u_char                            *p;
+    u_char                             cmd[NGX_HTTP_PIT_AUTH_REDIS_GET_MAX];
     ngx_http_pit_auth_redis_waiter_t  *w;
+
+    if (key->len > NGX_HTTP_PIT_AUTH_REDIS_GET_MAX - 64) {
+        return NULL;
+    }
 
     if (rd->ac == NULL && !rd->reconnect.timer_set) {
         ngx_http_pit_auth_redis_connect(rd);
@@ -659,13 +664,13 @@ ngx_http_pit_auth_redis_get(ngx_http_pit_auth_redis_t *rd, ngx_str_t *key,
     w->handler = handler;
     w->data = data;
 
-    argv[0] = "GET";
-    lens[0] = 3;
-    argv[1] = (const char *) key->data;
-    lens[1] = key->len;
+    /* the command in RESP already: hiredis has nothing to format */
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_pit_auth_redis_get_done, w,
-                              2, argv, lens)
+    p = ngx_sprintf(cmd, "*2\r\n$3\r\nGET\r\n$%uz\r\n%V\r\n",
+                    key->len, key);
+
+    if (redisAsyncFormattedCommand(rd->ac, ngx_http_pit_auth_redis_get_done,
+                                   w, (const char *) cmd, p - cmd)
         != REDIS_OK)
     {
         ngx_free(w);
