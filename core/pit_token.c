@@ -108,26 +108,27 @@ static int pit_token_dash_at(size_t i) {
  * PIT_ERR_TOKEN_MALFORMED.
  */
 pit_err_t pit_token_validate(const char *s, size_t len) {
-    /* The byte each position requires; 'x' is any lowercase hex digit. */
+    /* The class each position requires: 'x' a lowercase hex digit. */
     static const char pit_token_shape[PIT_TOKEN_LEN + 1] =
         "pit-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    static const unsigned char pit_lower_hex[256] = {
-        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
-        ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1
+    static const char pit_token_class[256] = {
+        ['0'] = 'x', ['1'] = 'x', ['2'] = 'x', ['3'] = 'x', ['4'] = 'x',
+        ['5'] = 'x', ['6'] = 'x', ['7'] = 'x', ['8'] = 'x', ['9'] = 'x',
+        ['a'] = 'x', ['b'] = 'x', ['c'] = 'x', ['d'] = 'x', ['e'] = 'x',
+        ['f'] = 'x', ['-'] = '-'
     };
     size_t    i;
     unsigned  bad;
 
     if (s == NULL || len != PIT_TOKEN_LEN) return PIT_ERR_TOKEN_MALFORMED;
+    if (memcmp(s, PIT_TOKEN_PREFIX, PIT_TOKEN_PREFIX_LEN) != 0)
+        return PIT_ERR_TOKEN_MALFORMED;
 
-    /* One pass, no early exit: the hot path is a valid token. */
+    /* One pass without branches: the hot path is a valid token. */
     bad = 0;
-    for (i = 0; i < PIT_TOKEN_LEN; i++) {
-        unsigned char c = (unsigned char) s[i];
-
-        if (pit_token_shape[i] == 'x') bad |= !pit_lower_hex[c];
-        else bad |= (c != (unsigned char) pit_token_shape[i]);
+    for (i = PIT_TOKEN_PREFIX_LEN; i < PIT_TOKEN_LEN; i++) {
+        bad |= (unsigned) (pit_token_class[(unsigned char) s[i]]
+                           ^ pit_token_shape[i]);
     }
     return bad ? PIT_ERR_TOKEN_MALFORMED : PIT_OK;
 }
