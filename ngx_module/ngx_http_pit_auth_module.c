@@ -1697,18 +1697,23 @@ ngx_http_pit_auth_is_array(ngx_uint_t offset)
 static ngx_int_t
 ngx_http_pit_auth_header_matches(ngx_table_elt_t *h, ngx_uint_t authorization)
 {
-    /* lowcase_key: lowercased by nginx as the header was read */
+    u_char  *k;
+
+    /* lowercased by nginx; most headers differ at the first byte */
+
+    k = h->lowcase_key;
 
     if (h->key.len >= 6
-        && ngx_strncmp(h->lowcase_key, "x-pit-", 6) == 0)
+        && k[0] == 'x' && k[1] == '-' && k[2] == 'p' && k[3] == 'i'
+        && k[4] == 't' && k[5] == '-')
     {
         return 1;
     }
 
     return authorization
            && h->key.len == sizeof("authorization") - 1
-           && ngx_strncmp(h->lowcase_key, "authorization",
-                          sizeof("authorization") - 1) == 0;
+           && ngx_memcmp(k, "authorization",
+                         sizeof("authorization") - 1) == 0;
 }
 
 
