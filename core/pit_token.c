@@ -38,10 +38,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * The reusable hasher keeps SHA256_CTX states (see there): the low-level
+ * SHA-256 calls are deprecated in OpenSSL 3.0 but present, and the only
+ * ones that do not allocate per digest.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "pit_token.h"
 
@@ -339,17 +347,21 @@ pit_err_t pit_token_hash(const char *token, size_t len,
 
 #define PIT_SHA256_BLOCK  64
 
+/*
+ * The states are SHA256_CTX values, not EVP_MD_CTXs: OpenSSL 3.0 frees and
+ * allocates a provider context on every EVP_DigestInit_ex() and
+ * EVP_MD_CTX_copy_ex(), one malloc() per token; a struct copy costs none.
+ */
 struct pit_hasher_s {
-    EVP_MD       *md;       /* fetched once: EVP_sha256() looks it up */
-    EVP_MD_CTX   *work;     /* reused for every token */
-    EVP_MD_CTX   *inner;    /* HMAC: SHA-256 state after key ^ ipad */
-    EVP_MD_CTX   *outer;    /* HMAC: SHA-256 state after key ^ opad */
-    int           keyed;
+    SHA256_CTX  inner;      /* plain: the initial state; HMAC: key ^ ipad */
+    SHA256_CTX  outer;      /* HMAC: SHA-256 state after key ^ opad */
+    int         keyed;
 };
 
-/* Returns PIT_OK after absorbing the key XOR pad into a fresh state. */
-static pit_err_t pit_hasher_pad(pit_hasher_t *h, EVP_MD_CTX *ctx,
-    const unsigned char *key, size_t key_len, unsigned char pad)
+/* Absorbs the key XOR pad into a fresh state; returns PIT_OK or
+ * PIT_ERR_CRYPTO. */
+static pit_err_t pit_hasher_pad(SHA256_CTX *ctx, const unsigned char *key,
+    size_t key_len, unsigned char pad)
 {
     unsigned char  block[PIT_SHA256_BLOCK];
     size_t         i;
@@ -358,23 +370,18 @@ static pit_err_t pit_hasher_pad(pit_hasher_t *h, EVP_MD_CTX *ctx,
     memset(block, pad, sizeof(block));
     for (i = 0; i < key_len; i++) block[i] ^= key[i];
 
-    ok = EVP_DigestInit_ex(ctx, h->md, NULL) == 1
-         && EVP_DigestUpdate(ctx, block, sizeof(block)) == 1;
+    ok = SHA256_Init(ctx) == 1
+         && SHA256_Update(ctx, block, sizeof(block)) == 1;
 
     OPENSSL_cleanse(block, sizeof(block));
     return ok ? PIT_OK : PIT_ERR_CRYPTO;
 }
 
-/*
- * Returns PIT_OK with a new hasher in *h.  A key longer than a SHA-256
- * block is first hashed, as RFC 2104 says.
- */
 pit_err_t pit_hasher_new(pit_hasher_t **out, const unsigned char *key,
     size_t key_len)
 {
     pit_hasher_t   *h;
     unsigned char   kh[PIT_HASH_LEN];
-    unsigned int    n;
     pit_err_t       rc;
 
     if (out == NULL || (key == NULL && key_len != 0)) return PIT_ERR_ARG;
@@ -383,37 +390,28 @@ pit_err_t pit_hasher_new(pit_hasher_t **out, const unsigned char *key,
     h = OPENSSL_zalloc(sizeof(pit_hasher_t));
     if (h == NULL) return PIT_ERR_NOMEM;
 
-    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    h->work = EVP_MD_CTX_new();
-    if (h->md == NULL || h->work == NULL) {
-        pit_hasher_free(h);
-        return PIT_ERR_CRYPTO;
-    }
-
     if (key_len == 0) {
+        if (SHA256_Init(&h->inner) != 1) {
+            pit_hasher_free(h);
+            return PIT_ERR_CRYPTO;
+        }
         *out = h;
         return PIT_OK;
     }
 
     h->keyed = 1;
-    h->inner = EVP_MD_CTX_new();
-    h->outer = EVP_MD_CTX_new();
-    if (h->inner == NULL || h->outer == NULL) {
-        pit_hasher_free(h);
-        return PIT_ERR_NOMEM;
-    }
 
     if (key_len > PIT_SHA256_BLOCK) {
-        if (EVP_Digest(key, key_len, kh, &n, h->md, NULL) != 1) {
+        if (SHA256(key, key_len, kh) == NULL) {
             pit_hasher_free(h);
             return PIT_ERR_CRYPTO;
         }
         key = kh;
-        key_len = n;
+        key_len = sizeof(kh);
     }
 
-    rc = pit_hasher_pad(h, h->inner, key, key_len, 0x36);
-    if (rc == PIT_OK) rc = pit_hasher_pad(h, h->outer, key, key_len, 0x5c);
+    rc = pit_hasher_pad(&h->inner, key, key_len, 0x36);
+    if (rc == PIT_OK) rc = pit_hasher_pad(&h->outer, key, key_len, 0x5c);
 
     OPENSSL_cleanse(kh, sizeof(kh));
 
@@ -426,45 +424,38 @@ pit_err_t pit_hasher_new(pit_hasher_t **out, const unsigned char *key,
     return PIT_OK;
 }
 
-/* Returns PIT_OK with the token's SHA-256 or HMAC-SHA256 in out. */
 pit_err_t pit_hasher_hash(pit_hasher_t *h, const char *token, size_t len,
     unsigned char *out)
 {
+    SHA256_CTX     c;
     unsigned char  inner[PIT_HASH_LEN];
-    unsigned int   n;
+    int            ok;
 
     if (h == NULL || token == NULL || out == NULL) return PIT_ERR_ARG;
 
+    c = h->inner;
+
     if (!h->keyed) {
-        if (EVP_DigestInit_ex(h->work, h->md, NULL) != 1
-            || EVP_DigestUpdate(h->work, token, len) != 1
-            || EVP_DigestFinal_ex(h->work, out, &n) != 1)
-            return PIT_ERR_CRYPTO;
-        return n == PIT_HASH_LEN ? PIT_OK : PIT_ERR_CRYPTO;
+        ok = SHA256_Update(&c, token, len) == 1 && SHA256_Final(out, &c) == 1;
+        OPENSSL_cleanse(&c, sizeof(c));
+        return ok ? PIT_OK : PIT_ERR_CRYPTO;
     }
 
-    if (EVP_MD_CTX_copy_ex(h->work, h->inner) != 1
-        || EVP_DigestUpdate(h->work, token, len) != 1
-        || EVP_DigestFinal_ex(h->work, inner, &n) != 1
-        || EVP_MD_CTX_copy_ex(h->work, h->outer) != 1
-        || EVP_DigestUpdate(h->work, inner, sizeof(inner)) != 1
-        || EVP_DigestFinal_ex(h->work, out, &n) != 1)
-    {
-        OPENSSL_cleanse(inner, sizeof(inner));
-        return PIT_ERR_CRYPTO;
+    ok = SHA256_Update(&c, token, len) == 1 && SHA256_Final(inner, &c) == 1;
+
+    if (ok) {
+        c = h->outer;
+        ok = SHA256_Update(&c, inner, sizeof(inner)) == 1
+             && SHA256_Final(out, &c) == 1;
     }
 
     OPENSSL_cleanse(inner, sizeof(inner));
-    return n == PIT_HASH_LEN ? PIT_OK : PIT_ERR_CRYPTO;
+    OPENSSL_cleanse(&c, sizeof(c));
+    return ok ? PIT_OK : PIT_ERR_CRYPTO;
 }
 
-/* Frees h and the key-dependent states. */
 void pit_hasher_free(pit_hasher_t *h) {
     if (h == NULL) return;
-    EVP_MD_CTX_free(h->work);
-    EVP_MD_CTX_free(h->inner);
-    EVP_MD_CTX_free(h->outer);
-    EVP_MD_free(h->md);
     OPENSSL_clear_free(h, sizeof(*h));
 }
 
