@@ -40,6 +40,8 @@
 #define NGX_HTTP_PIT_AUTH_BAD_REQUEST         8   /* shown as "malformed" */
 #define NGX_HTTP_PIT_AUTH_NO_ROUTE            9   /* pit_auth_openapi */
 
+#define NGX_HTTP_PIT_AUTH_RECORDS_FREE        64  /* kept per worker */
+
 #define NGX_HTTP_PIT_AUTH_NEW                 0
 #define NGX_HTTP_PIT_AUTH_WAITING             1
 #define NGX_HTTP_PIT_AUTH_LOOKED_UP           2
@@ -84,6 +86,7 @@ typedef struct {
     ngx_http_pit_auth_cache_mark_t  mark;       /* the zone when GET left */
 
     pit_token_record_t          *rec;
+    pit_token_record_t          *spare;         /* for the reply */
     pit_role_t                   role;          /* effective at decision */
     unsigned                     query_token:1; /* ?access_token= seen */
     unsigned                     sunset:1;      /* headers already set, */
@@ -97,6 +100,19 @@ typedef struct {
     ngx_str_t                    scopes;        /* space-separated */
     ngx_http_pit_auth_route_t    route;         /* pit_auth_openapi's */
 } ngx_http_pit_auth_ctx_t;
+
+
+/*
+ * A record is larger than a pool's small allocations (its scope set holds
+ * names, not bits): a worker keeps freed ones rather than malloc() one per
+ * request.
+ */
+typedef struct ngx_http_pit_auth_record_s  ngx_http_pit_auth_record_t;
+
+struct ngx_http_pit_auth_record_s {
+    pit_token_record_t           rec;
+    ngx_http_pit_auth_record_t  *next;
+};
 
 
 typedef struct {
@@ -123,6 +139,9 @@ static ngx_int_t ngx_http_pit_auth_start(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_pit_auth_parse(ngx_http_request_t *r,
     ngx_http_pit_auth_ctx_t *ctx, ngx_str_t *token);
 static u_char *ngx_http_pit_auth_hint(ngx_http_pit_auth_ctx_t *ctx);
+static pit_token_record_t *ngx_http_pit_auth_record(ngx_http_request_t *r,
+    ngx_http_pit_auth_ctx_t *ctx);
+static void ngx_http_pit_auth_record_free(void *data);
 static u_char *ngx_http_pit_auth_hex(ngx_http_pit_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx,
@@ -217,6 +236,10 @@ static ngx_http_pit_auth_header_t  ngx_http_pit_auth_annotations[] = {
     { ngx_string("X-Pit-Account-Id"), (u_char *) "x-pit-account-id", 0 },
     { ngx_string("X-Pit-Scopes"), (u_char *) "x-pit-scopes", 0 }
 };
+
+
+static ngx_http_pit_auth_record_t  *ngx_http_pit_auth_records;
+static ngx_uint_t                   ngx_http_pit_auth_nrecords;
 
 
 static ngx_command_t  ngx_http_pit_auth_commands[] = {
@@ -799,7 +822,7 @@ ngx_http_pit_auth_cached(ngx_http_request_t *r,
     ngx_int_t            rc;
     pit_token_record_t  *rec;
 
-    rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+    rec = ngx_http_pit_auth_record(r, ctx);
     if (rec == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -810,9 +833,7 @@ ngx_http_pit_auth_cached(ngx_http_request_t *r,
 
     if (rc == NGX_AGAIN) {
 
-        /* a record is large: the reply allocates its own */
-
-        ngx_pfree(r->pool, rec);
+        ctx->spare = rec;
         return NGX_DECLINED;
     }
 
@@ -844,7 +865,7 @@ ngx_http_pit_auth_stale(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
         return 0;
     }
 
-    rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+    rec = ngx_http_pit_auth_record(r, ctx);
     if (rec == NULL) {
         return 0;
     }
@@ -854,6 +875,7 @@ ngx_http_pit_auth_stale(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
                                       r->connection->log)
         != NGX_OK)
     {
+        ctx->spare = rec;
         return 0;
     }
 
@@ -861,6 +883,66 @@ ngx_http_pit_auth_stale(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
     ctx->lookup_status = NGX_HTTP_PIT_AUTH_OK;
 
     return 1;
+}
+
+
+/*
+ * Returns a record that lives until the request pool goes: the spare one
+ * of a cache miss, one freed by an earlier request, or a new one.
+ */
+
+static pit_token_record_t *
+ngx_http_pit_auth_record(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
+{
+    pit_token_record_t          *rec;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_pit_auth_record_t  *pr;
+
+    if (ctx->spare) {
+        rec = ctx->spare;
+        ctx->spare = NULL;
+        return rec;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    pr = ngx_http_pit_auth_records;
+
+    if (pr) {
+        ngx_http_pit_auth_records = pr->next;
+        ngx_http_pit_auth_nrecords--;
+
+    } else {
+        pr = ngx_alloc(sizeof(ngx_http_pit_auth_record_t),
+                       r->connection->log);
+        if (pr == NULL) {
+            return NULL;
+        }
+    }
+
+    cln->handler = ngx_http_pit_auth_record_free;
+    cln->data = pr;
+
+    return &pr->rec;
+}
+
+
+static void
+ngx_http_pit_auth_record_free(void *data)
+{
+    ngx_http_pit_auth_record_t  *pr = data;
+
+    if (ngx_http_pit_auth_nrecords >= NGX_HTTP_PIT_AUTH_RECORDS_FREE) {
+        ngx_free(pr);
+        return;
+    }
+
+    pr->next = ngx_http_pit_auth_records;
+    ngx_http_pit_auth_records = pr;
+    ngx_http_pit_auth_nrecords++;
 }
 
 
@@ -909,7 +991,7 @@ ngx_http_pit_auth_reply(void *data, ngx_int_t rc, ngx_str_t *value,
                       ngx_http_pit_auth_hex(ctx));
 
     } else {
-        ctx->rec = ngx_palloc(r->pool, sizeof(pit_token_record_t));
+        ctx->rec = ngx_http_pit_auth_record(r, ctx);
 
         err = ctx->rec ? pit_token_record_from_json((char *) value->data,
                                                     value->len, ctx->rec)
@@ -2317,7 +2399,16 @@ ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_pit_auth_record_t     *pr;
     ngx_http_pit_auth_main_conf_t  *amcf;
+
+    while (ngx_http_pit_auth_records) {
+        pr = ngx_http_pit_auth_records;
+        ngx_http_pit_auth_records = pr->next;
+        ngx_free(pr);
+    }
+
+    ngx_http_pit_auth_nrecords = 0;
 
     amcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_pit_auth_module);
