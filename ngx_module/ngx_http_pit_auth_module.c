@@ -1709,11 +1709,12 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_pit_auth_move_run(ngx_http_request_t *r, ngx_list_part_t *run)
 {
-    ngx_uint_t         i, k;
-    ngx_list_t        *list;
-    ngx_array_t       *a;
-    ngx_table_elt_t   *elts, *from, **ph;
-    ngx_http_header_t *hh;
+    ngx_uint_t                  i, k;
+    ngx_list_t                 *list;
+    ngx_array_t                *a;
+    ngx_table_elt_t            *elts, *from, **ph;
+    ngx_http_header_t          *hh;
+    ngx_http_core_main_conf_t  *cmcf;
 
     list = &r->headers_in.headers;
 
@@ -1722,36 +1723,39 @@ ngx_http_pit_auth_move_run(ngx_http_request_t *r, ngx_list_part_t *run)
         return NGX_ERROR;
     }
 
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
     from = run->elts;
 
     for (i = 0; i < run->nelts; i++) {
         elts[i] = from[i];
 
-        for (hh = ngx_http_headers_in; hh->name.len; hh++) {
+        /* only the header's own field can point to it, as nginx set it */
 
-            if (hh->offset == 0) {
-                continue;
-            }
+        hh = ngx_hash_find(&cmcf->headers_in_hash, from[i].hash,
+                           from[i].lowcase_key, from[i].key.len);
 
-            if (ngx_http_pit_auth_is_array(hh->offset)) {
-                a = (ngx_array_t *) ((u_char *) &r->headers_in + hh->offset);
-                ph = a->elts;
+        if (hh == NULL || hh->offset == 0) {
+            continue;
+        }
 
-                for (k = 0; k < a->nelts; k++) {
-                    if (ph[k] == &from[i]) {
-                        ph[k] = &elts[i];
-                    }
+        if (ngx_http_pit_auth_is_array(hh->offset)) {
+            a = (ngx_array_t *) ((u_char *) &r->headers_in + hh->offset);
+            ph = a->elts;
+
+            for (k = 0; k < a->nelts; k++) {
+                if (ph[k] == &from[i]) {
+                    ph[k] = &elts[i];
                 }
-
-                continue;
             }
 
-            ph = (ngx_table_elt_t **)
-                     ((u_char *) &r->headers_in + hh->offset);
+            continue;
+        }
 
-            if (*ph == &from[i]) {
-                *ph = &elts[i];
-            }
+        ph = (ngx_table_elt_t **) ((u_char *) &r->headers_in + hh->offset);
+
+        if (*ph == &from[i]) {
+            *ph = &elts[i];
         }
     }
 
