@@ -50,6 +50,7 @@ const char *pit_strerror(pit_err_t rc) {
 
     case PIT_ERR_URL:             return "invalid redis url";
     case PIT_ERR_DURATION:        return "invalid duration";
+    case PIT_ERR_REPLICATION:     return "change applied, but not acknowledged by enough replicas";
     case PIT_ERR_PREFIX:          return "invalid key prefix";
 
     case PIT_ERR_LAST:            break;

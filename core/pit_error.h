@@ -50,6 +50,8 @@ typedef enum {
     PIT_ERR_BUSY,             /* concurrent changes: WATCH retries exhausted */
     PIT_ERR_REDIS,            /* Redis unreachable, or a command failed */
     PIT_ERR_CORRUPT,          /* Redis holds data we cannot decode */
+    PIT_ERR_REPLICATION,      /* change applied on the primary, but fewer
+                                 replicas than asked acknowledged it */
 
     /* configuration values */
     PIT_ERR_URL,              /* Redis URL does not parse */

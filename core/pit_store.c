@@ -35,6 +35,8 @@ struct pit_store_s {
     size_t          hash_key_len;
     char            actor[PIT_CREATED_BY_MAX_BYTES + 1];
     char            err[512];             /* last Redis error, no secrets */
+    int             wait_replicas;        /* WAIT after each change */
+    int             wait_timeout_ms;
 };
 
 typedef struct {
@@ -247,6 +249,14 @@ pit_store_set_hash_key(pit_store_t *st, const unsigned char *key,
 
 
 void
+pit_store_set_wait(pit_store_t *st, int replicas, int timeout_ms)
+{
+    st->wait_replicas = replicas > 0 ? replicas : 0;
+    st->wait_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+}
+
+
+void
 pit_store_set_actor(pit_store_t *st, const char *who)
 {
     snprintf(st->actor, sizeof(st->actor), "%s", who);
@@ -307,6 +317,52 @@ batch_add(pit_batch_t *b, int argc, ...)
 
     b->n++;
     return PIT_OK;
+}
+
+
+/*
+ * Waits for the configured number of replicas to acknowledge what this
+ * connection wrote.  Returns PIT_OK, PIT_ERR_REPLICATION (st->err says
+ * how many did) or PIT_ERR_REDIS.
+ */
+static pit_err_t
+store_wait(pit_store_t *st)
+{
+    char         n[16], ms[16];
+    const char  *argv[3];
+    redisReply  *r;
+    pit_err_t    rc;
+
+    if (st->wait_replicas == 0) {
+        return PIT_OK;
+    }
+
+    snprintf(n, sizeof(n), "%d", st->wait_replicas);
+    snprintf(ms, sizeof(ms), "%d", st->wait_timeout_ms);
+    argv[0] = "WAIT";
+    argv[1] = n;
+    argv[2] = ms;
+
+    r = store_cmd(st, 3, argv);
+    if (r == NULL) {
+        return PIT_ERR_REDIS;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER) {
+        rc = store_fail(st, "WAIT", r);
+
+    } else if (r->integer < st->wait_replicas) {
+        snprintf(st->err, sizeof(st->err), "%lld of %d replicas "
+                 "acknowledged within %d ms", r->integer, st->wait_replicas,
+                 st->wait_timeout_ms);
+        rc = PIT_ERR_REPLICATION;
+
+    } else {
+        rc = PIT_OK;
+    }
+
+    freeReplyObject(r);
+    return rc;
 }
 
 
@@ -382,7 +438,8 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
     }
 
     freeReplyObject(r);
-    return rc;
+
+    return rc == PIT_OK ? store_wait(st) : rc;
 }
 
 
@@ -1176,7 +1233,7 @@ pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
         }
     }
 
-    if (rc != PIT_OK) {
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
         store_unwatch(st);
         memset(token, 0, PIT_TOKEN_LEN + 1);
     }
@@ -1401,7 +1458,7 @@ store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
         }
     }
 
-    if (rc != PIT_OK) {
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
         store_unwatch(st);
         if (ch->token != NULL) {
             memset(ch->token, 0, PIT_TOKEN_LEN + 1);

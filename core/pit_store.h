@@ -56,6 +56,15 @@ void pit_store_set_hash_key(pit_store_t *st, const unsigned char *key,
 void pit_store_set_actor(pit_store_t *st, const char *who);
 
 /*
+ * After each change, waits (Redis WAIT) up to timeout_ms for replicas
+ * replicas to acknowledge it; 0 replicas (the default) does not wait.  A
+ * change that fewer replicas acknowledged is still applied on the primary:
+ * the change functions then return PIT_ERR_REPLICATION with their outputs
+ * (new token, record) filled in as on success.
+ */
+void pit_store_set_wait(pit_store_t *st, int replicas, int timeout_ms);
+
+/*
  * Creates an integration from in's name, description, account, acct_type,
  * scopes and created_by (other fields are filled in).  Writes the new token
  * into token (PIT_TOKEN_LEN + 1) and the stored record back into in.

@@ -39,6 +39,8 @@ typedef struct {
     const char     *prefix;
     const char     *hash_key_file;
     int             json;
+    int             wait_replicas;    /* --wait N: WAIT after changes */
+    int64_t         wait_timeout_ms;
     int64_t         now;
     pit_store_t    *st;
     int             argc;             /* the command's own arguments */
@@ -53,8 +55,8 @@ typedef struct {
 
 
 static const char  *usage_text =
-"usage: pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json] "
-"COMMAND ...\n"
+"usage: pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json]\n"
+"              [--wait N [--wait-timeout DURATION]] COMMAND ...\n"
 "  create --name N [--description D] --scope S [--scope S]... --account ID\n"
 "         [--account-type location|company] [--created-by WHO]\n"
 "         [--allow-unknown-scope]\n"
@@ -75,6 +77,9 @@ static const char  *usage_text =
 "     (default $PIT_REDIS_URL, else redis://127.0.0.1:6379)\n"
 "DURATION: 7d, 36h, 90m, 45s.  Hash key: --hash-key or "
 "$PIT_HASH_KEY_FILE.\n"
+"--wait N: after a change, require N replicas to acknowledge it (Redis "
+"WAIT,\n          --wait-timeout, default 5s); fewer: exit 4, change "
+"kept.\n"
 "Exit: 0 ok, 1 usage/invalid, 2 not found, 3 conflict, 4 Redis failed.\n";
 
 
@@ -111,6 +116,7 @@ exit_code_of(pit_err_t rc)
         return EXIT_CONFLICT;
     case PIT_ERR_REDIS:
     case PIT_ERR_BUSY:
+    case PIT_ERR_REPLICATION:
     case PIT_ERR_CORRUPT:
     case PIT_ERR_NOMEM:
     case PIT_ERR_RANDOM:
@@ -148,6 +154,9 @@ fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
     case PIT_ERR_BUSY:
         return fail(EXIT_REDIS, "%s: too many concurrent changes, "
                     "nothing was changed; try again", what);
+    case PIT_ERR_REPLICATION:
+        return fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
+                    "be lost if the primary fails now", what, detail);
     case PIT_ERR_CORRUPT:
         return fail(EXIT_REDIS, "%s: Redis holds a record that does not "
                     "decode%s%s", what, detail[0] ? ": " : "", detail);
@@ -479,6 +488,7 @@ open_store(pitctl_t *p)
     }
 
     pit_store_set_hash_key(p->st, key_len ? key : NULL, key_len);
+    pit_store_set_wait(p->st, p->wait_replicas, (int) p->wait_timeout_ms);
     memset(key, 0, sizeof(key));
 
     return 0;
@@ -609,11 +619,12 @@ cmd_create(pitctl_t *p)
         }
 
         rc = pit_store_create(p->st, in, token, p->now);
+        if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
+            code = print_integration(p, in, token, "Created integration");
+        }
+
         if (rc != PIT_OK) {
             code = fail_store(p, rc, "create", NULL);
-
-        } else {
-            code = print_integration(p, in, token, "Created integration");
         }
     }
 
@@ -919,9 +930,13 @@ cmd_edit(pitctl_t *p)
     if (code == 0) {
         rc = pit_store_edit(p->st, id, name, desc,
                             have_scopes ? scopes : NULL, out, p->now);
-        code = rc != PIT_OK ? fail_store(p, rc, "edit", id)
-                            : print_integration(p, out, NULL,
-                                                "Updated integration");
+        if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
+            code = print_integration(p, out, NULL, "Updated integration");
+        }
+
+        if (rc != PIT_OK) {
+            code = fail_store(p, rc, "edit", id);
+        }
     }
 
     free(scopes);
@@ -954,11 +969,12 @@ run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
 
     rc = pit_store_rotate(p->st, id, op, overlap_ms, issues ? token : NULL,
                           out, p->now);
+    if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
+        code = print_integration(p, out, issues ? token : NULL, headline);
+    }
+
     if (rc != PIT_OK) {
         code = fail_store(p, rc, what, id);
-
-    } else {
-        code = print_integration(p, out, issues ? token : NULL, headline);
     }
 
     memset(token, 0, sizeof(token));
@@ -1080,7 +1096,7 @@ cmd_delete(pitctl_t *p)
     }
 
     rc = pit_store_delete(p->st, id, p->now);
-    if (rc != PIT_OK) {
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
         return fail_store(p, rc, "delete", id);
     }
 
@@ -1088,11 +1104,13 @@ cmd_delete(pitctl_t *p)
         o = json_object();
         json_object_set_new(o, "id", json_string(id));
         json_object_set_new(o, "deleted", json_true());
-        return print_json(o);
+        code = print_json(o);
+
+    } else {
+        printf("Deleted integration %s (its tokens no longer work)\n", id);
     }
 
-    printf("Deleted integration %s (its tokens no longer work)\n", id);
-    return 0;
+    return rc == PIT_OK ? code : fail_store(p, rc, "delete", id);
 }
 
 
@@ -1532,11 +1550,42 @@ now_ms(void)
 }
 
 
+/* Reads --wait N and --wait-timeout DURATION into p. */
+static int
+parse_wait(pitctl_t *p, const char *wait, const char *timeout)
+{
+    char  *end;
+    long   n;
+
+    p->wait_timeout_ms = 5000;
+
+    if (wait != NULL) {
+        errno = 0;
+        n = strtol(wait, &end, 10);
+        if (errno || *end != '\0' || end == wait || n < 0 || n > 100) {
+            return fail(EXIT_USAGE, "--wait takes a number of replicas, "
+                        "0-100");
+        }
+        p->wait_replicas = (int) n;
+    }
+
+    if (timeout != NULL
+        && (pit_duration_parse(timeout, strlen(timeout), &p->wait_timeout_ms)
+            != PIT_OK || p->wait_timeout_ms > 3600 * 1000))
+    {
+        return fail(EXIT_USAGE, "invalid --wait-timeout \"%s\" (e.g. 500ms, "
+                    "5s; at most 1h)", timeout);
+    }
+
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
     pitctl_t     p;
-    const char  *env;
+    const char  *env, *wait, *wait_timeout;
     size_t       c;
     int          i, r, code;
 
@@ -1547,6 +1596,7 @@ main(int argc, char **argv)
     p.prefix = PIT_PREFIX_DEFAULT;
     p.hash_key_file = getenv("PIT_HASH_KEY_FILE");
     p.now = now_ms();
+    wait = wait_timeout = NULL;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -1557,6 +1607,18 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
             return 0;
+        }
+
+        if ((r = opt_value(argc, argv, &i, "--wait", &wait)) != 0
+            || (r = opt_value(argc, argv, &i, "--wait-timeout",
+                              &wait_timeout)) != 0)
+        {
+            if (r < 0) {
+                fprintf(stderr, "pitctl: %s needs a value\n%s", argv[i],
+                        usage_text);
+                return EXIT_USAGE;
+            }
+            continue;
         }
 
         if ((r = opt_value(argc, argv, &i, "--redis", &p.redis_url))
@@ -1573,6 +1635,10 @@ main(int argc, char **argv)
         }
 
         break;
+    }
+
+    if (parse_wait(&p, wait, wait_timeout) != 0) {
+        return EXIT_USAGE;
     }
 
     if (i >= argc) {
