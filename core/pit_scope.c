@@ -18,29 +18,33 @@
  * Names
  * -------------------------------------------------------------------------- */
 
-/* Returns 1 if c may start a scope name, else 0. */
-static int pit_scope_first_char(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+/*
+ * Character classes of scope names, one lookup per character:
+ * PIT_SCOPE_FIRST may start a name, PIT_SCOPE_NEXT may follow the first.
+ */
+#define PIT_SCOPE_FIRST  1
+#define PIT_SCOPE_NEXT   2
 
-/* Returns 1 if c may follow the first character of a scope name, else 0. */
-static int pit_scope_next_char(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '/'
-           || c == '-';
-}
+static const unsigned char pit_scope_class[256] = {
+    ['a' ... 'z'] = PIT_SCOPE_FIRST | PIT_SCOPE_NEXT,
+    ['0' ... '9'] = PIT_SCOPE_FIRST | PIT_SCOPE_NEXT,
+    ['A' ... 'Z'] = PIT_SCOPE_NEXT,
+    ['.'] = PIT_SCOPE_NEXT, ['_'] = PIT_SCOPE_NEXT, ['/'] = PIT_SCOPE_NEXT,
+    ['-'] = PIT_SCOPE_NEXT
+};
 
 /* Returns 1 if s[0..len) is a valid scope name, else 0. */
 int pit_scope_name_valid(const char *s, size_t len) {
-    size_t i;
+    size_t    i;
+    unsigned  ok;
 
     if (s == NULL || len == 0 || len > PIT_SCOPE_NAME_MAX) return 0;
-    if (!pit_scope_first_char((unsigned char) s[0])) return 0;
 
+    ok = pit_scope_class[(unsigned char) s[0]] & PIT_SCOPE_FIRST;
     for (i = 1; i < len; i++) {
-        if (!pit_scope_next_char((unsigned char) s[i])) return 0;
+        ok &= pit_scope_class[(unsigned char) s[i]] >> 1;
     }
-    return 1;
+    return ok != 0;
 }
 
 /* Returns 1 if c separates expression terms (SP or HTAB), else 0. */
