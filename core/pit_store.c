@@ -467,13 +467,14 @@ store_unwatch(pit_store_t *st)
 
 
 /*
- * GETs key into buf (NUL-terminated).  Returns PIT_OK, PIT_ERR_NOT_FOUND
- * for a missing key, PIT_ERR_CORRUPT for a value that is not a string or
- * does not fit, PIT_ERR_REDIS.
+ * GETs key.  Returns PIT_OK with *value a string reply of at most max
+ * bytes (the caller frees it), PIT_ERR_NOT_FOUND for a missing key,
+ * PIT_ERR_CORRUPT for a value that is not a string or is larger,
+ * PIT_ERR_REDIS.
  */
 static pit_err_t
-store_get(pit_store_t *st, const char *key, char *buf, size_t cap,
-    size_t *len)
+store_get_value(pit_store_t *st, const char *key, size_t max,
+    redisReply **value)
 {
     const char  *argv[2] = { "GET", key };
     redisReply  *r;
@@ -490,18 +491,38 @@ store_get(pit_store_t *st, const char *key, char *buf, size_t cap,
     } else if (r->type == REDIS_REPLY_ERROR) {
         rc = store_fail(st, "GET", r);
 
-    } else if (r->type != REDIS_REPLY_STRING || r->len >= cap) {
+    } else if (r->type != REDIS_REPLY_STRING || r->len > max) {
         rc = PIT_ERR_CORRUPT;
 
     } else {
-        memcpy(buf, r->str, r->len);
-        buf[r->len] = '\0';
-        *len = r->len;
-        rc = PIT_OK;
+        *value = r;
+        return PIT_OK;
     }
 
     freeReplyObject(r);
     return rc;
+}
+
+
+/* As store_get_value(), copying the value and a NUL into buf. */
+static pit_err_t
+store_get(pit_store_t *st, const char *key, char *buf, size_t cap,
+    size_t *len)
+{
+    redisReply  *r;
+    pit_err_t    rc;
+
+    rc = store_get_value(st, key, cap - 1, &r);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    memcpy(buf, r->str, r->len);
+    buf[r->len] = '\0';
+    *len = r->len;
+
+    freeReplyObject(r);
+    return PIT_OK;
 }
 
 
@@ -510,37 +531,33 @@ static pit_err_t
 store_read_integration(pit_store_t *st, const char *iid,
     pit_integration_t *in)
 {
-    char       key[PIT_KEY_MAX];
-    char      *json;
-    size_t     len;
-    pit_err_t  rc;
+    char         key[PIT_KEY_MAX];
+    redisReply  *r;
+    pit_err_t    rc;
 
     if (pit_id_validate(iid, strlen(iid)) != PIT_OK) {
         return PIT_ERR_NOT_FOUND;
     }
 
     rc = pit_key_integration(key, sizeof(key), st->prefix, iid);
+    if (rc == PIT_OK) {
+        rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+    }
+
     if (rc != PIT_OK) {
         return rc;
     }
 
-    json = malloc(PIT_JSON_MAX + 1);
-    if (json == NULL) {
-        return PIT_ERR_NOMEM;
+    rc = pit_integration_from_json(r->str, r->len, in);
+    freeReplyObject(r);
+
+    if (rc != PIT_OK) {
+        snprintf(st->err, sizeof(st->err),
+                 "integration %s: stored record does not decode: %s",
+                 iid, pit_strerror(rc));
+        rc = PIT_ERR_CORRUPT;
     }
 
-    rc = store_get(st, key, json, PIT_JSON_MAX + 1, &len);
-    if (rc == PIT_OK) {
-        rc = pit_integration_from_json(json, len, in);
-        if (rc != PIT_OK) {
-            snprintf(st->err, sizeof(st->err),
-                     "integration %s: stored record does not decode: %s",
-                     iid, pit_strerror(rc));
-            rc = PIT_ERR_CORRUPT;
-        }
-    }
-
-    free(json);
     return rc;
 }
 
@@ -789,10 +806,8 @@ pit_store_check(pit_store_t *st, const char *token, size_t len,
 {
     char         hex[PIT_HASH_HEX_LEN + 1];
     char         key[PIT_KEY_MAX];
-    char        *json;
     const char  *argv[2];
     redisReply  *r;
-    size_t       jlen;
     pit_err_t    rc;
 
     rc = pit_token_validate(token, len);
@@ -810,22 +825,19 @@ pit_store_check(pit_store_t *st, const char *token, size_t len,
         return rc;
     }
 
-    json = malloc(PIT_JSON_MAX + 1);
-    if (json == NULL) {
-        return PIT_ERR_NOMEM;
+    rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+    if (rc != PIT_OK) {
+        return rc;
     }
 
-    rc = store_get(st, key, json, PIT_JSON_MAX + 1, &jlen);
-    if (rc == PIT_OK) {
-        rc = pit_token_record_from_json(json, jlen, rec);
-        if (rc != PIT_OK) {
-            rc = PIT_ERR_CORRUPT;
-        }
+    rc = pit_token_record_from_json(r->str, r->len, rec);
+    freeReplyObject(r);
+
+    if (rc != PIT_OK) {
+        return PIT_ERR_CORRUPT;
     }
 
-    free(json);
-
-    if (rc != PIT_OK || pttl_ms == NULL) {
+    if (pttl_ms == NULL) {
         return rc;
     }
 
