@@ -201,6 +201,65 @@ void pit_token_hint(const char *token, size_t len, char *out) {
 }
 
 
+/*
+ * Returns how many characters of s[0..len) follow the token shape after
+ * "pit-" (hex of either case where a token has hex, dashes where it has
+ * dashes), at most PIT_TOKEN_LEN - 4.
+ */
+static size_t pit_token_shape_run(const char *s, size_t len) {
+    size_t  i, max = PIT_TOKEN_LEN - PIT_TOKEN_PREFIX_LEN;
+
+    for (i = 0; i < len && i < max; i++) {
+        if (pit_token_dash_at(i + PIT_TOKEN_PREFIX_LEN)) {
+            if (s[i] != '-') break;
+        } else if (pit_hex_value((unsigned char) s[i]) < 0) {
+            break;
+        }
+    }
+    return i;
+}
+
+/*
+ * Masks tokens in log lines and request lines.  Kept to the shape (not
+ * only whole tokens) because what nginx writes may be cut short, and a
+ * token with a typo in its last digits is still almost all of a secret.
+ */
+size_t pit_token_redact(char *text, size_t len) {
+    size_t  i, j, run, count = 0;
+    char   *body;
+    int     whole, cut;
+
+    if (text == NULL) return 0;
+
+    for (i = 0; i + PIT_TOKEN_PREFIX_LEN < len; i++) {
+        if ((text[i] | 0x20) != 'p' || (text[i + 1] | 0x20) != 'i'
+            || (text[i + 2] | 0x20) != 't' || text[i + 3] != '-')
+        {
+            continue;
+        }
+
+        body = text + i + PIT_TOKEN_PREFIX_LEN;
+        run = pit_token_shape_run(body, len - i - PIT_TOKEN_PREFIX_LEN);
+        whole = (run == PIT_TOKEN_LEN - PIT_TOKEN_PREFIX_LEN);
+        cut = (i + PIT_TOKEN_PREFIX_LEN + run == len
+               || body[run] == '\n' || body[run] == '\r');
+
+        if (run == 0 || (!whole && run < 8 && !cut)) continue;
+
+        for (j = 0; j < run; j++) {
+            if (body[j] == '-') continue;
+            if (whole && (j < 4 || j >= run - 4)) continue;
+            body[j] = '*';
+        }
+
+        count++;
+        i += PIT_TOKEN_PREFIX_LEN + run - 1;
+    }
+
+    return count;
+}
+
+
 /* -----------------------------------------------------------------------------
  * Authorization header
  * -------------------------------------------------------------------------- */

@@ -94,6 +94,19 @@ void pit_hasher_free(pit_hasher_t *h);
  */
 void pit_token_hint(const char *token, size_t len, char *out);
 
+/*
+ * Masks, in place and at the same length, every token-shaped run in
+ * text[0..len): "pit-" (any case) followed by hex digits and dashes in UUID
+ * shape (hex in either case).  A whole token keeps its first and last four
+ * hex digits, as its hint does ("pit-6490****-****-****-****-********e762");
+ * a partial one (at least 8 characters after "pit-", or cut off by the end
+ * of text or of a line, as nginx truncates long log lines) has every hex
+ * digit masked.  "pit-auth" and text already masked are left alone.  The
+ * length is kept so that a caller's pointers into text stay valid.  Returns
+ * the number of runs masked.
+ */
+size_t pit_token_redact(char *text, size_t len);
+
 /* Writes 2 * n lowercase hex digits (no NUL) for in[0..n) into out. */
 void pit_hex_encode(const unsigned char *in, size_t n, char *out);
 

@@ -27,6 +27,7 @@
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
 #include "ngx_http_pit_auth_openapi.h"
+#include "ngx_http_pit_auth_log.h"
 
 
 #define NGX_HTTP_PIT_AUTH_OK                  0
@@ -130,6 +131,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_pit_auth_handler(ngx_http_request_t *r);
+static void ngx_http_pit_auth_mask_request_line(ngx_http_request_t *r);
 static ngx_http_pit_auth_ctx_t *ngx_http_pit_auth_get_ctx(
     ngx_http_request_t *r);
 static ngx_http_pit_auth_ctx_t *ngx_http_pit_auth_create_ctx(
@@ -217,6 +219,7 @@ static void ngx_http_pit_auth_free_hasher(void *data);
 static char *ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_pit_auth_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_pit_auth_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_pit_auth_init_process(ngx_cycle_t *cycle);
 static void ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle);
 
@@ -374,7 +377,7 @@ ngx_module_t  ngx_http_pit_auth_module = {
     ngx_http_pit_auth_commands,            /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_pit_auth_init_module,         /* init module */
     ngx_http_pit_auth_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -668,6 +671,10 @@ ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
 
     ctx->query_token = (ngx_http_arg(r, (u_char *) "access_token", 12, &arg)
                         == NGX_OK);
+
+    if (ctx->query_token) {
+        ngx_http_pit_auth_mask_request_line(r);
+    }
 
     if (h == NULL) {
         return NGX_HTTP_PIT_AUTH_MISSING;
@@ -1259,6 +1266,25 @@ ngx_http_pit_auth_finish(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A token in the query string is masked where nginx keeps the request line
+ * ($request, $request_uri, $args, the context of error lines), at the same
+ * length so every pointer into it stays valid.  The access log and an
+ * upstream reached through "satisfy any" then see the mask, not the token.
+ * HTTP/2 builds request_line apart from the URI, hence all three.
+ */
+
+static void
+ngx_http_pit_auth_mask_request_line(ngx_http_request_t *r)
+{
+    (void) pit_token_redact((char *) r->request_line.data,
+                            r->request_line.len);
+    (void) pit_token_redact((char *) r->unparsed_uri.data,
+                            r->unparsed_uri.len);
+    (void) pit_token_redact((char *) r->args.data, r->args.len);
 }
 
 
@@ -2017,7 +2043,16 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_pit_auth_loc_conf_t *prev = parent;
     ngx_http_pit_auth_loc_conf_t *conf = child;
 
+    ngx_http_core_loc_conf_t       *clcf;
     ngx_http_pit_auth_main_conf_t  *amcf;
+
+    /* while merging, cf->ctx holds the loc_conf of the location merged */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_http_pit_auth_log_redact(cf->pool, clcf->error_log) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->redis, prev->redis, NULL);
@@ -2371,6 +2406,41 @@ ngx_http_pit_auth_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_pit_auth_handler;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The main error log may be given after http{}, and listening sockets
+ * copied their log before this runs: both are wrapped here, the logs of
+ * servers and locations when they are merged.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t        i;
+    ngx_listening_t  *ls;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_pit_auth_module)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_pit_auth_log_redact(cycle->pool, &cycle->new_log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ngx_http_pit_auth_log_redact(cycle->pool, &ls[i].log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
     return NGX_OK;
 }

@@ -23,8 +23,9 @@ declare -A dict=(
     [scope_expr]=scope_expr.dict
     [redis_url]=redis_url.dict
     [duration]=
+    [redact]=authorization.dict
 )
-all="authorization token_record integration scope_expr redis_url duration"
+all="authorization token_record integration scope_expr redis_url duration redact"
 if [ -f "$repo/core/pit_openapi.c" ] \
    && [ -f "$repo/tests/fuzz/fuzz_openapi.c" ]; then
     all="$all openapi"

@@ -451,6 +451,100 @@ static void test_hint_fits_its_buffer(void **state) {
 }
 
 /* -----------------------------------------------------------------------------
+ * Redaction
+ * -------------------------------------------------------------------------- */
+
+typedef struct {
+    const char  *what;
+    const char  *in;
+    const char  *out;
+    size_t       count;
+} redact_case_t;
+
+#define MASKED  "pit-6490****-****-****-****-********e762"
+
+static const redact_case_t redact_cases[] = {
+    { "whole token",       TOK,                   MASKED,                1 },
+    { "header line",       "http header: \"Authorization: Bearer " TOK "\"",
+                           "http header: \"Authorization: Bearer " MASKED "\"",
+                                                                          1 },
+    { "query string",      "GET /a?access_token=" TOK "&b=1 HTTP/1.1",
+                           "GET /a?access_token=" MASKED "&b=1 HTTP/1.1", 1 },
+    { "two tokens",        TOK "," TOK,           MASKED "," MASKED,      2 },
+    { "glued to text",     "x" TOK "y",           "x" MASKED "y",         1 },
+    { "uppercase",         "PIT-6490A1B2-C3D4-4E5F-8A9B-0C1D2E3FE762",
+                           "PIT-6490****-****-****-****-********E762",    1 },
+    { "one typo late",     "pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe7x2",
+                           "pit-********-****-****-****-**********x2",    1 },
+    { "cut by the end",    "Bearer pit-6490a1b2-c3d4-4e5f-8",
+                           "Bearer pit-********-****-****-*",             1 },
+    { "cut by a line end", "Bearer pit-6490a1\n",
+                           "Bearer pit-******\n",                         1 },
+    { "cut by CR LF",      "pit-6490\r\n",       "pit-****\r\n",          1 },
+    { "product name",      "/opt/pit-auth/pit-auth.conf",
+                           "/opt/pit-auth/pit-auth.conf",                 0 },
+    { "short word",        "pit-face off",        "pit-face off",         0 },
+    { "no dash",           "pit_6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit_6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",    0 },
+    { "already masked",    MASKED,                MASKED,                 0 },
+    { "hint",              "pit-6490****-****-****-****e762",
+                           "pit-6490****-****-****-****e762",             0 },
+    { "prefix alone",      "pit-",                "pit-",                 0 },
+    { "empty",             "",                    "",                     0 },
+    { "pit-pit-token",     "pit-" TOK,            "pit-" MASKED,          1 },
+};
+
+static void test_redact_table(void **state) {
+    char    buf[256];
+    size_t  i, n, len;
+
+    (void) state;
+    for (i = 0; i < sizeof(redact_cases) / sizeof(redact_cases[0]); i++) {
+        len = strlen(redact_cases[i].in);
+        memcpy(buf, redact_cases[i].in, len + 1);
+        n = pit_token_redact(buf, len);
+        if (strcmp(buf, redact_cases[i].out) != 0
+            || n != redact_cases[i].count)
+        {
+            fail_msg("redact: %s: got \"%s\" (%zu), want \"%s\" (%zu)",
+                     redact_cases[i].what, buf, n, redact_cases[i].out,
+                     redact_cases[i].count);
+        }
+    }
+}
+
+static void test_redact_keeps_length_and_bounds(void **state) {
+    char  buf[2 * PIT_TOKEN_LEN];
+
+    (void) state;
+    /* only the first len bytes are looked at and changed */
+    memcpy(buf, TOK TOK, 2 * PIT_TOKEN_LEN);
+    assert_int_equal(pit_token_redact(buf, PIT_TOKEN_LEN), 1);
+    assert_memory_equal(buf, MASKED, PIT_TOKEN_LEN);
+    assert_memory_equal(buf + PIT_TOKEN_LEN, TOK, PIT_TOKEN_LEN);
+    assert_int_equal(pit_token_redact(NULL, 10), 0);
+}
+
+/* A fresh token is always found, wherever it sits in a line. */
+static void test_redact_finds_generated_tokens(void **state) {
+    char    tok[PIT_TOKEN_LEN + 1], line[128];
+    size_t  i, at;
+
+    (void) state;
+    for (i = 0; i < 200; i++) {
+        assert_int_equal(pit_token_generate(tok), PIT_OK);
+        at = i % 60;
+        memset(line, 'z', sizeof(line) - 1);
+        line[sizeof(line) - 1] = '\0';
+        memcpy(line + at, tok, PIT_TOKEN_LEN);
+        assert_int_equal(pit_token_redact(line, at + PIT_TOKEN_LEN + 5), 1);
+        assert_null(strstr(line, tok));
+        assert_memory_equal(line + at, tok, 8);
+        assert_memory_equal(line + at + 36, tok + 36, 4);
+    }
+}
+
+/* -----------------------------------------------------------------------------
  * Hex and constant-time compare
  * -------------------------------------------------------------------------- */
 
@@ -694,6 +788,9 @@ int main(void) {
         cmocka_unit_test(test_hint_masks_middle_of_token),
         cmocka_unit_test(test_hint_of_malformed_input_leaks_nothing),
         cmocka_unit_test(test_hint_fits_its_buffer),
+        cmocka_unit_test(test_redact_table),
+        cmocka_unit_test(test_redact_keeps_length_and_bounds),
+        cmocka_unit_test(test_redact_finds_generated_tokens),
         cmocka_unit_test(test_hex_encode_is_lowercase),
         cmocka_unit_test(test_hex_decode_accepts_either_case),
         cmocka_unit_test(test_hex_decode_rejects_non_hex),
