@@ -622,8 +622,180 @@ static pit_err_t pit_token_record_decode(const json_t *obj,
     return pit_json_time(obj, "until", &rec->until_ms);
 }
 
+/*
+ * The canonical form: what pit_token_record_to_json() writes.  A scan of it
+ * needs no allocation and no hash table, which is most of what a lookup
+ * that misses the cache spends.
+ */
+
+/* Returns 1 after moving *p past lit if the text there is lit, else 0. */
+static int pit_scan_literal(const char **p, const char *end, const char *lit,
+    size_t n)
+{
+    if ((size_t) (end - *p) < n || memcmp(*p, lit, n) != 0) {
+        return 0;
+    }
+    *p += n;
+    return 1;
+}
+
+#define pit_scan_lit(p, end, lit)                                            \
+    pit_scan_literal(p, end, lit, sizeof(lit) - 1)
+
+/*
+ * Returns 1 with s/len set to a JSON string's bytes if *p is a string that
+ * needs no decoding (no escape, no control character), moving *p past it;
+ * else 0.  Bytes >= 0x80 pass: every field's check then rejects them.
+ */
+static int pit_scan_string(const char **p, const char *end, const char **s,
+    size_t *len)
+{
+    const char  *q;
+
+    if (*p == end || **p != '"') {
+        return 0;
+    }
+    for (q = *p + 1; q < end && *q != '"'; q++) {
+        if (*q == '\\' || (unsigned char) *q < 0x20) {
+            return 0;
+        }
+    }
+    if (q == end) {
+        return 0;
+    }
+    *s = *p + 1;
+    *len = (size_t) (q - *s);
+    *p = q + 1;
+    return 1;
+}
+
+/* As pit_scan_string(), copying into dst (cap bytes) once check() agrees. */
+static int pit_scan_copy(const char **p, const char *end,
+    pit_err_t (*check)(const char *s, size_t len), char *dst, size_t cap)
+{
+    const char  *s;
+    size_t       len;
+
+    if (!pit_scan_string(p, end, &s, &len) || check(s, len) != PIT_OK
+        || len >= cap)
+    {
+        return 0;
+    }
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 1;
+}
+
+/* Returns 1 with set filled if *p is a canonical array of scope names. */
+static int pit_scan_scopes(const char **p, const char *end,
+    pit_scope_set_t *set)
+{
+    const char  *s;
+    size_t       len, n;
+
+    pit_scope_set_init(set);
+    if (!pit_scan_lit(p, end, "[")) {
+        return 0;
+    }
+    if (pit_scan_lit(p, end, "]")) {
+        return 1;
+    }
+    for (n = 1; n <= PIT_SCOPES_MAX; n++) {
+        if (!pit_scan_string(p, end, &s, &len)
+            || pit_scope_set_add(set, s, len) != PIT_OK)
+        {
+            return 0;
+        }
+        if (pit_scan_lit(p, end, "]")) {
+            return 1;
+        }
+        if (!pit_scan_lit(p, end, ",")) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Returns 1 with *ms set if *p is a canonical stored time (no sign). */
+static int pit_scan_time(const char **p, const char *end, int64_t *ms) {
+    int64_t  v = 0;
+    size_t   n;
+
+    if (*p < end && **p == '0') {
+        (*p)++;
+        *ms = 0;
+        return 1;
+    }
+    for (n = 0; *p < end && **p >= '0' && **p <= '9' && n < 15; n++) {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+    }
+    if (n == 0 || pit_time_validate(v) != PIT_OK) {
+        return 0;
+    }
+    *ms = v;
+    return 1;
+}
+
+/*
+ * Returns 1 with rec filled if json[0..len) is a token record in canonical
+ * form that the general decoder would accept with the same result, else 0
+ * (rec then holds garbage).  Every field goes through the same checks.
+ */
+static int pit_token_record_scan(const char *json, size_t len,
+    pit_token_record_t *rec)
+{
+    const char  *p = json, *end = json + len, *s;
+    size_t       n;
+
+    return len <= PIT_JSON_MAX
+        && pit_scan_lit(&p, end, "{\"v\":1,\"iid\":")
+        && pit_scan_copy(&p, end, pit_iid_check, rec->iid, sizeof(rec->iid))
+        && pit_scan_lit(&p, end, ",\"acct\":")
+        && pit_scan_copy(&p, end, pit_account_validate, rec->acct,
+                         sizeof(rec->acct))
+        && pit_scan_lit(&p, end, ",\"acct_type\":")
+        && pit_scan_string(&p, end, &s, &n)
+        && pit_acct_type_parse(s, n, &rec->acct_type) == PIT_OK
+        && pit_scan_lit(&p, end, ",\"scopes\":")
+        && pit_scan_scopes(&p, end, &rec->scopes)
+        && pit_scan_lit(&p, end, ",\"role\":")
+        && pit_scan_string(&p, end, &s, &n)
+        && pit_role_parse(s, n, &rec->role) == PIT_OK
+        && pit_scan_lit(&p, end, ",\"until\":")
+        && pit_scan_time(&p, end, &rec->until_ms)
+        && pit_scan_lit(&p, end, "}")
+        && p == end;
+}
+
+/* Returns PIT_OK, or PIT_ERR_JSON if json is not in canonical form. */
+pit_err_t pit_token_record_from_canonical_json(const char *json, size_t len,
+    pit_token_record_t *rec)
+{
+    if (json == NULL || rec == NULL) {
+        return PIT_ERR_ARG;
+    }
+    memset(rec, 0, sizeof(*rec));
+
+    if (!pit_token_record_scan(json, len, rec)) {
+        memset(rec, 0, sizeof(*rec));
+        return PIT_ERR_JSON;
+    }
+    return PIT_OK;
+}
+
 /* Returns PIT_OK or a decoding error (see the top of this file). */
 pit_err_t pit_token_record_from_json(const char *json, size_t len,
+    pit_token_record_t *rec)
+{
+    if (pit_token_record_from_canonical_json(json, len, rec) == PIT_OK) {
+        return PIT_OK;
+    }
+    return pit_token_record_from_general_json(json, len, rec);
+}
+
+/* Returns PIT_OK or a decoding error, through jansson whatever the form. */
+pit_err_t pit_token_record_from_general_json(const char *json, size_t len,
     pit_token_record_t *rec)
 {
     json_t     *root;

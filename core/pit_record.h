@@ -99,8 +99,23 @@ pit_err_t pit_description_validate(const char *s, size_t len);
 pit_err_t pit_account_validate(const char *s, size_t len);
 pit_err_t pit_created_by_validate(const char *s, size_t len);
 
-/* Decodes a token record; PIT_OK or a decoding error (see above). */
+/*
+ * Decodes a token record; PIT_OK or a decoding error (see above).  A record
+ * in the form pit_token_record_to_json() writes is read by a scan without
+ * jansson; any other text goes to the general decoder, which judges it.
+ */
 pit_err_t pit_token_record_from_json(const char *json, size_t len,
+    pit_token_record_t *rec);
+
+/*
+ * The two halves of pit_token_record_from_json(), for tests: the canonical
+ * scan (PIT_OK, or PIT_ERR_JSON for any other text; whatever it accepts,
+ * the general decoder accepts with the same record) and the general
+ * decoder (jansson, strict, any key order and spacing).
+ */
+pit_err_t pit_token_record_from_canonical_json(const char *json, size_t len,
+    pit_token_record_t *rec);
+pit_err_t pit_token_record_from_general_json(const char *json, size_t len,
     pit_token_record_t *rec);
 
 /*

@@ -81,6 +81,23 @@ static char *repeat(const char *unit, size_t n) {
     return s;
 }
 
+/*
+ * Returns what pit_token_record_from_json() says of json[0..len), having
+ * checked that the general decoder says the same and fills rec the same:
+ * the canonical scan may only ever be a faster way to the same answer.
+ */
+static pit_err_t decode_token(const char *json, size_t len,
+    pit_token_record_t *rec)
+{
+    pit_token_record_t  ref;
+    pit_err_t           rc;
+
+    rc = pit_token_record_from_json(json, len, rec);
+    assert_int_equal(pit_token_record_from_general_json(json, len, &ref), rc);
+    assert_memory_equal(rec, &ref, sizeof(ref));
+    return rc;
+}
+
 /* Returns what the decoder of kind says of json[0..len). */
 static pit_err_t decode(rec_kind_t kind, const char *json, size_t len) {
     pit_token_record_t   rec;
@@ -88,7 +105,7 @@ static pit_err_t decode(rec_kind_t kind, const char *json, size_t len) {
     pit_err_t            rc;
 
     if (kind == REC_TOKEN) {
-        return pit_token_record_from_json(json, len, &rec);
+        return decode_token(json, len, &rec);
     }
     in = malloc(sizeof(*in));
     assert_non_null(in);
@@ -646,6 +663,115 @@ static void test_token_record_rejects_each_bad_field(void **state) {
     free(acct65);
 }
 
+/* Every record the encoder writes is read by the scan, not by jansson. */
+static void test_token_record_written_form_is_canonical(void **state) {
+    pit_token_record_t  rec, out;
+    char                buf[PIT_JSON_MAX], *a64, name[16];
+    size_t              len, i, n;
+    int                 role;
+
+    a64 = repeat("a", 64);
+    for (n = 0; n <= PIT_SCOPES_MAX; n += 25) {
+        for (role = PIT_ROLE_PRIMARY; role < PIT_ROLE_INVALID; role++) {
+            memset(&rec, 0, sizeof(rec));
+            strcpy(rec.iid, IID);
+            strcpy(rec.acct, n % 2 ? a64 : "loc_123-A");
+            rec.acct_type = n % 2 ? PIT_ACCT_COMPANY : PIT_ACCT_LOCATION;
+            pit_scope_set_init(&rec.scopes);
+            for (i = 0; i < n; i++) {
+                snprintf(name, sizeof(name), "s%zu.readonly", i);
+                assert_int_equal(pit_scope_set_add(&rec.scopes, name,
+                                                   strlen(name)), PIT_OK);
+            }
+            rec.role = (pit_role_t) role;
+            rec.until_ms = role == PIT_ROLE_PRIMARY ? 0 : 253402300799999LL;
+
+            assert_int_equal(pit_token_record_to_json(&rec, buf, sizeof(buf),
+                                                      &len), PIT_OK);
+            assert_int_equal(pit_token_record_from_canonical_json(buf, len,
+                                                                  &out),
+                             PIT_OK);
+            assert_memory_equal(&out, &rec, sizeof(rec));
+            assert_int_equal(decode_token(buf, len, &out), PIT_OK);
+        }
+    }
+    free(a64);
+}
+
+/* Same record, other spellings: the scan declines, jansson reads them. */
+static void test_token_record_other_forms_go_to_jansson(void **state) {
+    static const char *const forms[] = {
+        "{ \"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+            "\"contacts.write\"],\"role\":\"primary\",\"until\":0}",
+        "{\"iid\":\"" IID "\",\"v\":1,\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"contacts.write\","
+            "\"contacts.readonly\"],\"role\":\"primary\",\"until\":0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_\\u0031\\u00323-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+            "\"contacts.write\"],\"role\":\"primary\",\"until\":0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+            "\"contacts.write\"],\"role\":\"primary\",\"until\":-0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+            "\"contacts.write\",\"contacts.write\"],\"role\":\"primary\","
+            "\"until\":0,\"x\":null}\n",
+    };
+    pit_token_record_t  rec, want;
+    size_t              i;
+
+    assert_int_equal(pit_token_record_from_canonical_json(TOKEN_JSON,
+                         sizeof(TOKEN_JSON) - 1, &want), PIT_OK);
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        assert_int_equal(pit_token_record_from_canonical_json(forms[i],
+                             strlen(forms[i]), &rec), PIT_ERR_JSON);
+        assert_int_equal(decode_token(forms[i], strlen(forms[i]), &rec),
+                         PIT_OK);
+        assert_memory_equal(&rec, &want, sizeof(rec));
+    }
+}
+
+/* Canonical in shape, wrong in content: jansson's verdict, never the scan's. */
+static void test_token_record_scan_defers_errors(void **state) {
+    static const char *const bad[] = {
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+            "\"until\":0}x",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+            "\"until\":0123}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+            "\"until\":1234567890123456}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[,],\"role\":\"primary\","
+            "\"until\":0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_\xc3\xa9\","
+            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+            "\"until\":0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc\x01\","
+            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+            "\"until\":0}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"a\"],\"role\":\"primary\","
+            "\"until\":0,\"acct\":\"other\"}",
+        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
+            "\"acct_type\":\"location\",\"scopes\":[\"a\"],\"role\":\"primary\","
+            "\"until\":0",
+    };
+    pit_token_record_t  rec;
+    size_t              i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(pit_token_record_from_canonical_json(bad[i],
+                             strlen(bad[i]), &rec), PIT_ERR_JSON);
+        assert_int_not_equal(decode_token(bad[i], strlen(bad[i]), &rec),
+                             PIT_OK);
+        assert_string_equal(rec.iid, "");
+    }
+}
+
 static void test_token_record_failure_leaves_nothing_to_trust(void **state) {
     pit_token_record_t  rec;
     char               *json;
@@ -1193,6 +1319,9 @@ int main(void) {
         cmocka_unit_test(test_token_record_decodes_every_field),
         cmocka_unit_test(test_token_record_ignores_unknown_fields),
         cmocka_unit_test(test_token_record_rejects_each_bad_field),
+        cmocka_unit_test(test_token_record_written_form_is_canonical),
+        cmocka_unit_test(test_token_record_other_forms_go_to_jansson),
+        cmocka_unit_test(test_token_record_scan_defers_errors),
         cmocka_unit_test(test_token_record_failure_leaves_nothing_to_trust),
         cmocka_unit_test(test_integration_decodes_an_active_record),
         cmocka_unit_test(test_integration_decodes_a_rotating_record),
