@@ -72,7 +72,20 @@ is(scalar @st, 101, '101 requests answered') and
     is(($n{200} // 0) + ($n{429} // 0), 101, 'each with 200 or 429');
 
 my $r = $t->bearer('/contacts/c1', $a);
-is($r->{status}, 429, 'the next one of that integration: 429');
+my $since = time - $t0;
+SKIP: {
+    # the bucket gives one request back every 100 ms after the burst
+    skip "the next request came ${\ int($since * 1000)} ms after the burst", 1
+        if $since > 0.09;
+    is($r->{status}, 429, 'the next one of that integration: 429');
+}
+# whatever the timing (a slow build, a busy machine): requests in a row,
+# far above 10 per second, meet the limit
+my ($tries, $limited) = (0, $r->{status} == 429);
+while (!$limited && $tries++ < 300) {
+    $limited = $t->bearer('/contacts/c1', $a)->{status} == 429;
+}
+ok($limited, "requests in a row meet the limit (after $tries more)");
 $r = $t->bearer('/contacts/c1', $b);
 is($r->{status}, 200, 'another integration is unaffected');
 like($r->{body}, qr{^uri=/contacts/c1$}m, '... and reaches the upstream');
