@@ -698,6 +698,11 @@ static void test_token_record_written_form_is_canonical(void **state) {
     free(a64);
 }
 
+/* The canonical record's first fields, for spelling out the rest. */
+#define REC_HEAD                                                            \
+    "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","                  \
+    "\"acct_type\":\"location\","
+
 /* Same record, other spellings: the scan declines, jansson reads them. */
 static void test_token_record_other_forms_go_to_jansson(void **state) {
     static const char *const forms[] = {
@@ -710,11 +715,9 @@ static void test_token_record_other_forms_go_to_jansson(void **state) {
         "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_\\u0031\\u00323-A\","
             "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
             "\"contacts.write\"],\"role\":\"primary\",\"until\":0}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+        REC_HEAD "\"scopes\":[\"contacts.readonly\","
             "\"contacts.write\"],\"role\":\"primary\",\"until\":-0}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[\"contacts.readonly\","
+        REC_HEAD "\"scopes\":[\"contacts.readonly\","
             "\"contacts.write\",\"contacts.write\"],\"role\":\"primary\","
             "\"until\":0,\"x\":null}\n",
     };
@@ -735,30 +738,20 @@ static void test_token_record_other_forms_go_to_jansson(void **state) {
 /* Canonical in shape, wrong in content: jansson's verdict, never the scan's. */
 static void test_token_record_scan_defers_errors(void **state) {
     static const char *const bad[] = {
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
-            "\"until\":0}x",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
-            "\"until\":0123}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
+        REC_HEAD "\"scopes\":[],\"role\":\"primary\",\"until\":0}x",
+        REC_HEAD "\"scopes\":[],\"role\":\"primary\",\"until\":0123}",
+        REC_HEAD "\"scopes\":[],\"role\":\"primary\","
             "\"until\":1234567890123456}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[,],\"role\":\"primary\","
-            "\"until\":0}",
+        REC_HEAD "\"scopes\":[,],\"role\":\"primary\",\"until\":0}",
         "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_\xc3\xa9\","
             "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
             "\"until\":0}",
         "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc\x01\","
             "\"acct_type\":\"location\",\"scopes\":[],\"role\":\"primary\","
             "\"until\":0}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[\"a\"],\"role\":\"primary\","
+        REC_HEAD "\"scopes\":[\"a\"],\"role\":\"primary\","
             "\"until\":0,\"acct\":\"other\"}",
-        "{\"v\":1,\"iid\":\"" IID "\",\"acct\":\"loc_123-A\","
-            "\"acct_type\":\"location\",\"scopes\":[\"a\"],\"role\":\"primary\","
-            "\"until\":0",
+        REC_HEAD "\"scopes\":[\"a\"],\"role\":\"primary\",\"until\":0",
     };
     pit_token_record_t  rec;
     size_t              i;
