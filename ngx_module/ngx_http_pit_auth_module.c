@@ -1292,21 +1292,16 @@ static void
 ngx_http_pit_auth_log(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
 {
     ngx_str_t  *name;
-    ngx_log_t   log;
 
     name = &ngx_http_pit_auth_status_names[ctx->status];
 
     if (ctx->query_token) {
 
-        /* nginx's log context would print the request line, token and all */
+        /* the request line in nginx's log context is masked already */
 
-        log = *r->connection->log;
-        log.handler = NULL;
-
-        ngx_log_error(NGX_LOG_INFO, &log, 0,
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pit_auth: %V, access_token in the query string "
-                      "ignored, client: %V, uri: \"%V\"",
-                      name, &r->connection->addr_text, &r->uri);
+                      "ignored", name);
         return;
     }
 

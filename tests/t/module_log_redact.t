@@ -123,6 +123,8 @@ like($http, qr/\[info\].*duplicate header line: "Authorization: Bearer $m2"/,
      'http.log: the duplicate header line at info, masked');
 like($http, qr/http request line: "GET \/api\/x\?a=1&access_token=$m3&b=2/,
      'http.log: the request line, masked');
+like($http, qr/\[info\].*access_token in the query string ignored.*request: "GET \/api\/x\?a=1&access_token=$m3&b=2 HTTP/,
+     'http.log: the module\'s own line, its request context masked');
 like($http, qr/X-Junk: .*pit-\*{4,}/, 'http.log: a token cut at 2 KB, masked');
 like($http, qr/"GET \/plain\/x HTTP.*\n(?:.*\n)*?.*Authorization: Bearer $m1/,
      'http.log: a location without pit_auth, masked');
