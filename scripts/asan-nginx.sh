@@ -54,7 +54,7 @@ build() {
     # sources and back on, below, for the module and the core (the addon
     # objects)
     local ccopt="-O1 -g $san -fno-sanitize=nonnull-attribute,alignment -DNGX_DEBUG_PALLOC=1 -Wno-error"
-    local want="$src|$ccopt|$(cd "$repo" && ls core/*.c ngx_module/*.c | tr '\n' ' ')"
+    local want="$src|$ccopt|$(cd "$repo" && ls core/*.c ngx_module/*.c | tr '\n' ' ' && cksum config)"
     if [ ! -f "$out/.configured" ] || [ "$(cat "$out/.configured")" != "$want" ]
     then
         echo "asan: configure $(basename "$src")" >&2

@@ -28,9 +28,9 @@ else
 fi
 
 stamp="$work/.configured"
-# config picks up optional module sources at configure time: a new one
-# must trigger a fresh configure.
-want="$src ${flags[*]} $(cd "$repo" && echo ngx_module/*.c)"
+# config picks up optional module sources at configure time: a new one,
+# or a change to config itself, must trigger a fresh configure.
+want="$src ${flags[*]} $(cd "$repo" && echo ngx_module/*.c && cksum config)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     rm -rf "$work"
     mkdir -p "$work"
