@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # Upgrading the module without a restart: a reload (HUP) that loads the
-# same module file keeps the cache zone and its entries; a reload that
+# same module path (even with a new file renamed over it: the loaded build
+# stays) keeps the cache zone and its entries; a reload that
 # loads another module file (a new build copied beside the old one) gets a
 # fresh zone, because nginx reuses a zone only for the same tag (the
 # module's address), so a new build never reads entries laid out by the old
@@ -58,6 +59,10 @@ is($s->{entries}, 1, 'one entry');
 my $hits = $s->{hits};
 cmp_ok($hits, '>=', 2, "$hits hits");
 
+# a new build renamed over the loaded file: nginx asks for the same path,
+# and the dynamic loader hands back what it has loaded under that name
+copy($so, "$tmp/old.so.tmp") or die "copy: $!";
+rename("$tmp/old.so.tmp", "$tmp/old.so") or die "rename: $!";
 reload_to("$tmp/old.so");
 is($t->bearer('/api/x', $tok)->{status}, 200, 'same module reloaded: 200');
 $s = PitCache::stats($t);
