@@ -47,6 +47,14 @@ END
         location /plain/ {
             proxy_pass %%UP%%;
         }
+        location /mem/ {
+            error_log memory:64k debug;
+            error_log %%DIR%%/logs/mem.log debug;
+            error_log stderr debug;
+            pit_auth on;
+            pit_auth_hide_token off;
+            proxy_pass %%UP%%;
+        }
 END
 my $dir = $t->nginx->dir;
 
@@ -60,6 +68,8 @@ is($t->bearer('/loc/x', $tok)->{status}, 200,
    'a location with its own error_log: 200');
 is($t->bearer('/plain/x', $tok)->{status}, 200,
    'a location without pit_auth: proxied');
+is($t->bearer('/mem/x', $tok)->{status}, 200,
+   'a location logging to memory, a file and stderr at once: 200');
 is($t->get('/api/x', Authorization => "Bearer $tok",
            Authorization => "Bearer $tok2")->{status}, 400,
    'a duplicate Authorization header: 400 from nginx');
@@ -133,6 +143,10 @@ like($text{'logs/location.log'} // '',
      'a location-level error_log (the proxied header): masked');
 like($http, qr/http header: "Authorization: Bearer PIT-\w{4}\*{4}/,
      'http.log: an uppercase token, masked');
+like($text{'logs/mem.log'} // '', qr/http proxy header: "Authorization: Bearer $m1"/,
+     'a chain of memory, file and stderr logs: the file masked');
+like($text{'logs/stderr'} // '', qr/http proxy header: "Authorization: Bearer $m1"/,
+     '... and stderr masked');
 like($text{syslog}, qr/Authorization: Bearer $m1/,
      'an error_log to syslog (a writer of its own): masked');
 like($text{'logs/full.log'},
