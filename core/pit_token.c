@@ -220,14 +220,47 @@ static size_t pit_token_shape_run(const char *s, size_t len) {
 }
 
 /*
+ * Returns how many of the first n characters of s (n at most
+ * PIT_TOKEN_LEN - 4) are what a token has at that place, or 0 if they
+ * hold something that ends a word in a header, a query string or a path
+ * (blanks, controls, quotes, ,;&=?/\), or another "pit-": then they are
+ * not one token with typos.
+ */
+static size_t pit_token_shape_matches(const char *s, size_t n) {
+    size_t         i, m = 0;
+    unsigned char  c;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        if (c <= ' ' || c >= 0x7f || strchr("\"',;&=?/\\", c) != NULL) {
+            return 0;
+        }
+
+        if (i + 3 < n && (c | 0x20) == 'p' && (s[i + 1] | 0x20) == 'i'
+            && (s[i + 2] | 0x20) == 't' && s[i + 3] == '-')
+        {
+            return 0;
+        }
+
+        if (pit_token_dash_at(i + PIT_TOKEN_PREFIX_LEN)) {
+            m += (c == '-');
+        } else {
+            m += (pit_hex_value(c) >= 0);
+        }
+    }
+    return m;
+}
+
+/*
  * Masks tokens in log lines and request lines.  Kept to the shape (not
  * only whole tokens) because what nginx writes may be cut short, and a
- * token with a typo in its last digits is still almost all of a secret.
+ * token with a typo or two is still almost all of a secret.
  */
 size_t pit_token_redact(char *text, size_t len) {
-    size_t  i, j, run, count = 0;
+    size_t  i, j, n, run, count = 0, body_max = PIT_TOKEN_LEN - 4;
     char   *body;
-    int     whole, cut;
+    int     whole, near, cut;
 
     if (text == NULL) return 0;
 
@@ -239,21 +272,34 @@ size_t pit_token_redact(char *text, size_t len) {
         }
 
         body = text + i + PIT_TOKEN_PREFIX_LEN;
-        run = pit_token_shape_run(body, len - i - PIT_TOKEN_PREFIX_LEN);
-        whole = (run == PIT_TOKEN_LEN - PIT_TOKEN_PREFIX_LEN);
-        cut = (i + PIT_TOKEN_PREFIX_LEN + run == len
-               || body[run] == '\n' || body[run] == '\r');
+        n = len - i - PIT_TOKEN_PREFIX_LEN;
+        run = pit_token_shape_run(body, n);
+        whole = (run == body_max);
+        near = (!whole && n >= body_max
+                && pit_token_shape_matches(body, body_max) >= body_max - 6);
+        cut = (run == n || body[run] == '\n' || body[run] == '\r');
 
-        if (run == 0 || (!whole && run < 8 && !cut)) continue;
+        if (near) {
+            run = body_max;             /* a token but for a few typos */
+
+        } else if (run == 0 || (!whole && run < 8 && !cut)) {
+            continue;
+        }
 
         for (j = 0; j < run; j++) {
-            if (body[j] == '-') continue;
+            if (pit_hex_value((unsigned char) body[j]) < 0) continue;
             if (whole && (j < 4 || j >= run - 4)) continue;
             body[j] = '*';
         }
 
         count++;
-        i += PIT_TOKEN_PREFIX_LEN + run - 1;
+
+        /* a run of hex and dashes holds no other "pit-"; a near token's
+         * last characters may start one */
+
+        if (!near) {
+            i += PIT_TOKEN_PREFIX_LEN + run - 1;
+        }
     }
 
     return count;

@@ -101,9 +101,11 @@ void pit_token_hint(const char *token, size_t len, char *out);
  * hex digits, as its hint does ("pit-6490****-****-****-****-********e762");
  * a partial one (at least 8 characters after "pit-", or cut off by the end
  * of text or of a line, as nginx truncates long log lines) has every hex
- * digit masked.  "pit-auth" and text already masked are left alone.  The
- * length is kept so that a caller's pointers into text stay valid.  Returns
- * the number of runs masked.
+ * digit masked, and so has a near one (a word of 36 characters after
+ * "pit-" with at most 6 out of place: a token with typos).  "pit-auth"
+ * and text already masked are left alone.  The length is kept so that a
+ * caller's pointers into text stay valid.  Returns the number of runs
+ * masked.
  */
 size_t pit_token_redact(char *text, size_t len);
 

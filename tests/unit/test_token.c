@@ -475,7 +475,23 @@ static const redact_case_t redact_cases[] = {
     { "uppercase",         "PIT-6490A1B2-C3D4-4E5F-8A9B-0C1D2E3FE762",
                            "PIT-6490****-****-****-****-********E762",    1 },
     { "one typo late",     "pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe7x2",
-                           "pit-********-****-****-****-**********x2",    1 },
+                           "pit-********-****-****-****-**********x*",    1 },
+    { "one typo early",    "pit-6490aZb2-c3d4-4e5f-8a9b-0c1d2e3fe762 ok",
+                           "pit-*****Z**-****-****-****-************ ok", 1 },
+    { "six typos",         "pit-6490aZb2Zc3d4_4e5f:8a9b.0c1d2e3fe7Z2",
+                           "pit-*****Z**Z****_****:****.**********Z*",    1 },
+    { "seven typos",       "pit-6490aZb2Zc3d4_4e5f:8a9b.0c1d2e3fe7ZZ",
+                           "pit-6490aZb2Zc3d4_4e5f:8a9b.0c1d2e3fe7ZZ",    0 },
+    { "not one word",      "pit-6490a b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit-6490a b2-c3d4-4e5f-8a9b-0c1d2e3fe762",    0 },
+    { "two tokens, typos", "pit-6490a1b2-c3d4-4e5f-8a9b-0c1pit-"
+                           "6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit-********-****-****-****-***pit-"
+                           "6490****-****-****-****-********e762",        2 },
+    { "typo, then a token", "pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe7PIT-"
+                           "6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit-********-****-****-****-**********PIT-"
+                           "6490****-****-****-****-********e762",        2 },
     { "cut by the end",    "Bearer pit-6490a1b2-c3d4-4e5f-8",
                            "Bearer pit-********-****-****-*",             1 },
     { "cut by a line end", "Bearer pit-6490a1\n",
