@@ -56,15 +56,23 @@ sub slurp {
     return $s // '';
 }
 
-# A port nobody listens on now.  The kernel picks it; a race with another
-# process binding it in between is possible but harmless in practice.
+# A port nobody listens on now, and never handed out before in this
+# process: the kernel may pick the same free port for two calls in a row,
+# and two servers of one nginx given the same port share it silently (the
+# upstream then is the front server itself).  A race with another process
+# binding it in between is possible but harmless in practice.
+my %handed_out;
 sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Proto => 'tcp', Listen => 1, ReuseAddr => 1)
-        or die "free_port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => 0, Proto => 'tcp',
+                                      Listen => 1, ReuseAddr => 1)
+            or die "free_port: $!";
+        my $port = $s->sockport;
+        close $s;
+        return $port unless $handed_out{$port}++;
+    }
+    die "free_port: no port not handed out already";
 }
 
 # Runs a command with optional stdin; returns (exit code, stdout, stderr).
