@@ -36,6 +36,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../t/lib";
 use PitTest qw(free_port run_cmd slurp);
+use PitCache ();    # random_token, random_iid, resp: shared with the tests
 use File::Temp qw(tempdir);
 use File::Path qw(make_path);
 use IO::Socket::INET;
@@ -141,23 +142,24 @@ my @WIDE_SCOPES = qw(contacts.readonly contacts.write calendars.readonly
     . join(',', map { "\"$_\"" } @WIDE_SCOPES) . ']'/e;
 $wide =~ s/"acct":"[^"]*"/"acct":"Ve9EPM428h8vShlRW1KT"/;
 my $n_valid = $MISS_TOKENS > $ZONE_TOKENS ? $MISS_TOKENS : $ZONE_TOKENS;
-my @valid = map { random_token() } 1 .. $n_valid;
-my @valid_wide = map { random_token() } 1 .. $ZONE_TOKENS;
+my @valid = map { PitCache::random_token() } 1 .. $n_valid;
+my @valid_wide = map { PitCache::random_token() } 1 .. $ZONE_TOKENS;
 {
     my $in = '';
     for my $set ([\@valid, $template], [\@valid_wide, $wide]) {
         my ($toks, $tmpl) = @$set;
         for my $tok (@$toks) {
             (my $rec = $tmpl) =~
-                s/"iid":"[^"]+"/'"iid":"' . random_iid() . '"'/e;
-            $in .= resp('SET', PitTest::Pitctl::token_key($tok), $rec);
+                s/"iid":"[^"]+"/'"iid":"' . PitCache::random_iid() . '"'/e;
+            $in .= PitCache::resp('SET',
+                                  PitTest::Pitctl::token_key($tok), $rec);
         }
     }
     my ($rc, $out, $err) = run_cmd(['redis-cli', '-p', $redis->port,
                                     '--pipe'], stdin => $in);
     die "bench: redis-cli --pipe: $err$out" if $rc;
 }
-my @unknown = map { random_token() } 1 .. $UNKNOWN_TOKENS;
+my @unknown = map { PitCache::random_token() } 1 .. $UNKNOWN_TOKENS;
 my @malformed = ('Bearer pit-1234',
                  'Bearer ' . uc $hit_tok,
                  'Bearer ' . substr($hit_tok, 0, 39) . 'g',
@@ -1123,25 +1125,6 @@ sub to_us {
 
 my %ONCE;
 sub state_once { return !$ONCE{ $_[0] }++ }
-
-sub random_token {
-    my $h = join '', map { sprintf '%02x', int rand 256 } 1 .. 16;
-    substr($h, 12, 1) = '4';
-    substr($h, 16, 1) = (qw(8 9 a b))[int rand 4];
-    return 'pit-' . join '-', substr($h, 0, 8), substr($h, 8, 4),
-        substr($h, 12, 4), substr($h, 16, 4), substr($h, 20, 12);
-}
-
-sub random_iid {
-    my @c = ('A' .. 'Z', 'a' .. 'z', 0 .. 9);
-    return join '', map { $c[rand @c] } 1 .. 20;
-}
-
-sub resp {
-    my @a = @_;
-    return '*' . @a . "\r\n"
-        . join '', map { '$' . length($_) . "\r\n$_\r\n" } @a;
-}
 
 sub write_tokens {
     my ($name, $list) = @_;
