@@ -53,6 +53,11 @@ const char *pit_strerror(pit_err_t rc) {
     case PIT_ERR_REPLICATION:     return "change applied, but not acknowledged by enough replicas";
     case PIT_ERR_PREFIX:          return "invalid key prefix";
 
+    case PIT_ERR_DUPLICATE:       return "query parameter given more than once";
+    case PIT_ERR_ENCODING:
+        return "bad percent-encoding or control character in query";
+    case PIT_ERR_AMBIGUOUS:       return "request can be read two ways";
+
     case PIT_ERR_LAST:            break;
     }
 

@@ -45,7 +45,8 @@ typedef enum {
 
     /* rotation and store */
     PIT_ERR_STATE,            /* operation not allowed in this rotation state */
-    PIT_ERR_NOT_FOUND,        /* no such integration */
+    PIT_ERR_NOT_FOUND,        /* no such integration; no such query
+                                 parameter (pit_query.h) */
     PIT_ERR_CONFLICT,         /* name taken in the account */
     PIT_ERR_BUSY,             /* concurrent changes: WATCH retries exhausted */
     PIT_ERR_REDIS,            /* Redis unreachable, or a command failed */
@@ -57,6 +58,12 @@ typedef enum {
     PIT_ERR_URL,              /* Redis URL does not parse */
     PIT_ERR_DURATION,         /* duration does not parse */
     PIT_ERR_PREFIX,           /* key prefix empty, too long or not printable */
+
+    /* requests read two ways (pit_query.h, pit_path.h) */
+    PIT_ERR_DUPLICATE,        /* a query parameter given more than once */
+    PIT_ERR_ENCODING,         /* bad percent-encoding, invalid UTF-8 or a
+                                 control character in a query parameter */
+    PIT_ERR_AMBIGUOUS,        /* a request that upstreams may read two ways */
 
     PIT_ERR_LAST
 } pit_err_t;

@@ -114,6 +114,18 @@ pit_err_t pit_trie_build(const pit_routes_t *rt, pit_alloc_pt alloc,
 const pit_route_t *pit_trie_match(const pit_trie_t *trie, const char *method,
     size_t mlen, const char *path, size_t plen);
 
+/*
+ * As pit_trie_match(), but ignoring ASCII case in the method ("delete")
+ * and in the path's literal segments ("/Contacts/abc"): returns a route
+ * that an upstream comparing without case could run, or NULL.  Where
+ * several could, exact-case literals are tried first, then the others
+ * in the trie's order, then the parameter child.  With unmatched=allow,
+ * a request that pit_trie_match() misses but this finds is refused.
+ * Never allocates; each trie node is visited at most once.
+ */
+const pit_route_t *pit_trie_match_folded(const pit_trie_t *trie,
+    const char *method, size_t mlen, const char *path, size_t plen);
+
 /* Returns the routes held by trie (in rt's order); *n receives how many. */
 const pit_route_t *pit_trie_routes(const pit_trie_t *trie, size_t *n);
 
