@@ -1026,17 +1026,33 @@ done:
     return rc;
 }
 
+/* Returns 1 if a[0..len) equals b[0..len) ignoring ASCII case, else 0. */
+static int pit_trie_equal_nocase(const char *a, const char *b, size_t len) {
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char x = (unsigned char) a[i], y = (unsigned char) b[i];
+
+        if (x >= 'A' && x <= 'Z') x = (unsigned char) (x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (unsigned char) (y - 'A' + 'a');
+        if (x != y) return 0;
+    }
+    return 1;
+}
+
 /*
  * Returns the route index for the segments in p[0..end) (p is at a '/' or
  * at end) under node id, or -1.  Literal children are tried before the
- * parameter child; every node is visited at most once per match.
+ * parameter child: the exact-case one (binary search), then, when folded,
+ * every other literal of the same length equal ignoring ASCII case.  The
+ * trie is a tree, so every node is visited at most once per match.
  */
 static int32_t pit_trie_walk(const pit_trie_t *t, uint32_t id,
-    const char *p, const char *end, int m)
+    const char *p, const char *end, int m, int folded)
 {
     const pit_trie_node_t  *n = &t->nodes[id];
     const char             *s, *q;
-    size_t                  len, lo, hi;
+    size_t                  len, lo, hi, i, exact = SIZE_MAX;
     int32_t                 r;
 
     if (p == end) {
@@ -1060,7 +1076,8 @@ static int32_t pit_trie_walk(const pit_trie_t *t, uint32_t id,
                                                        len);
 
         if (c == 0) {
-            r = pit_trie_walk(t, e->child, q, end, m);
+            exact = mid;
+            r = pit_trie_walk(t, e->child, q, end, m, folded);
             if (r >= 0) return r;
             break;
         }
@@ -1068,18 +1085,46 @@ static int32_t pit_trie_walk(const pit_trie_t *t, uint32_t id,
         else hi = mid;
     }
 
-    if (n->param != 0) return pit_trie_walk(t, n->param, q, end, m);
+    /* labels are sorted by length first: same-length ones are adjacent */
+    for (i = n->first; folded && i < (size_t) n->first + n->nlit; i++) {
+        const pit_trie_edge_t *e = &t->edges[i];
+
+        if (e->len > len) break;
+        if (i == exact || e->len != len
+            || !pit_trie_equal_nocase(e->label, s, len))
+        {
+            continue;
+        }
+        r = pit_trie_walk(t, e->child, q, end, m, folded);
+        if (r >= 0) return r;
+    }
+
+    if (n->param != 0) return pit_trie_walk(t, n->param, q, end, m, folded);
     return -1;
 }
 
-/* Returns the route for a method and a normalized path, or NULL. */
-const pit_route_t *pit_trie_match(const pit_trie_t *trie, const char *method,
-    size_t mlen, const char *path, size_t plen)
+/*
+ * Returns the route for method[0..mlen) and path[0..plen), or NULL;
+ * folded ignores ASCII case in both.
+ */
+static const pit_route_t *pit_trie_find(const pit_trie_t *trie,
+    const char *method, size_t mlen, const char *path, size_t plen,
+    int folded)
 {
+    char     up[8];
+    size_t   i;
     int      m;
     int32_t  r;
 
     if (trie == NULL) return NULL;
+    if (folded && method != NULL && mlen < sizeof(up)) {
+        for (i = 0; i < mlen; i++) {
+            char c = method[i];
+
+            up[i] = (c >= 'a' && c <= 'z') ? (char) (c - 'a' + 'A') : c;
+        }
+        method = up;
+    }
     m = pit_method_from_name(method, mlen);
     if (m < 0) return NULL;
 
@@ -1087,8 +1132,22 @@ const pit_route_t *pit_trie_match(const pit_trie_t *trie, const char *method,
     if (plen > 0 && path[plen - 1] == '/') plen--;
     if (plen > 0 && path[0] != '/') return NULL;
 
-    r = pit_trie_walk(trie, 0, path, path + plen, m);
+    r = pit_trie_walk(trie, 0, path, path + plen, m, folded);
     return r < 0 ? NULL : &trie->routes[r];
+}
+
+/* Returns the route for a method and a normalized path, or NULL. */
+const pit_route_t *pit_trie_match(const pit_trie_t *trie, const char *method,
+    size_t mlen, const char *path, size_t plen)
+{
+    return pit_trie_find(trie, method, mlen, path, plen, 0);
+}
+
+/* Returns the route for a method and a path ignoring ASCII case, or NULL. */
+const pit_route_t *pit_trie_match_folded(const pit_trie_t *trie,
+    const char *method, size_t mlen, const char *path, size_t plen)
+{
+    return pit_trie_find(trie, method, mlen, path, plen, 1);
 }
 
 /* Returns the routes held by trie; *n receives how many. */
