@@ -23,6 +23,8 @@
 #include "pit_record.h"
 #include "pit_rotation.h"
 #include "pit_schema.h"
+#include "pit_query.h"
+#include "pit_path.h"
 
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
@@ -40,6 +42,9 @@
 #define NGX_HTTP_PIT_AUTH_UNAVAILABLE         7
 #define NGX_HTTP_PIT_AUTH_BAD_REQUEST         8   /* shown as "malformed" */
 #define NGX_HTTP_PIT_AUTH_NO_ROUTE            9   /* pit_auth_openapi */
+#define NGX_HTTP_PIT_AUTH_AMBIGUOUS_PATH     10   /* shown as "ambiguous" */
+#define NGX_HTTP_PIT_AUTH_AMBIGUOUS_ARG      11   /* shown as "ambiguous" */
+#define NGX_HTTP_PIT_AUTH_UNDECODABLE_ARG    12   /* shown as "ambiguous" */
 
 #define NGX_HTTP_PIT_AUTH_RECORDS_FREE        64  /* kept per worker */
 
@@ -61,6 +66,8 @@ typedef struct {
     ngx_str_t                    prefix;        /* NUL-terminated */
     ngx_array_t                 *scopes;        /* ngx_http_complex_value_t */
     ngx_http_complex_value_t    *account;
+    ngx_str_t                   *account_arg;   /* a query parameter */
+    ngx_uint_t                   ambiguous_path;
     ngx_uint_t                   scope_status;
     ngx_str_t                    realm;
     ngx_flag_t                   annotate;
@@ -98,6 +105,7 @@ typedef struct {
     u_char                       raw[PIT_HASH_LEN];
     u_char                       hash[PIT_HASH_HEX_LEN + 1];  /* lazy */
     ngx_str_t                    missing;       /* unsatisfied term */
+    const char                  *ambiguous;     /* why, for the log */
     ngx_str_t                    scopes;        /* space-separated */
     ngx_http_pit_auth_route_t    route;         /* pit_auth_openapi's */
 } ngx_http_pit_auth_ctx_t;
@@ -131,6 +139,11 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_pit_auth_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pit_auth_subrequest_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_pit_auth_run(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf);
+static ngx_uint_t ngx_http_pit_auth_check_request(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx);
 static void ngx_http_pit_auth_mask_request_line(ngx_http_request_t *r);
 static ngx_http_pit_auth_ctx_t *ngx_http_pit_auth_get_ctx(
     ngx_http_request_t *r);
@@ -207,6 +220,10 @@ static char *ngx_http_pit_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_pit_auth_account(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_account_arg(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_pit_auth_key_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -222,6 +239,16 @@ static ngx_int_t ngx_http_pit_auth_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_pit_auth_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_pit_auth_init_process(ngx_cycle_t *cycle);
 static void ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle);
+
+
+#define NGX_HTTP_PIT_AUTH_PATH_DENY   0
+#define NGX_HTTP_PIT_AUTH_PATH_ALLOW  1
+
+static ngx_conf_enum_t  ngx_http_pit_auth_ambiguous_paths[] = {
+    { ngx_string("deny"), NGX_HTTP_PIT_AUTH_PATH_DENY },
+    { ngx_string("allow"), NGX_HTTP_PIT_AUTH_PATH_ALLOW },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_conf_enum_t  ngx_http_pit_auth_scope_statuses[] = {
@@ -284,10 +311,24 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
 
     { ngx_string("pit_auth_account"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_pit_auth_account,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_pit_auth_loc_conf_t, account),
+      0,
       NULL },
+
+    { ngx_string("pit_auth_account_arg"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_pit_auth_account_arg,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_ambiguous_path"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, ambiguous_path),
+      &ngx_http_pit_auth_ambiguous_paths },
 
     { ngx_string("pit_auth_scope_status"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -397,7 +438,10 @@ static ngx_str_t  ngx_http_pit_auth_status_names[] = {
     ngx_string("wrong_account"),
     ngx_string("unavailable"),
     ngx_string("malformed"),
-    ngx_string("no_route")
+    ngx_string("no_route"),
+    ngx_string("ambiguous"),
+    ngx_string("ambiguous"),
+    ngx_string("ambiguous")
 };
 
 
@@ -451,7 +495,22 @@ static ngx_http_pit_auth_answer_t  ngx_http_pit_auth_answers[] = {
 
     /* no_route: pit_auth_openapi knows no such method and path */
     { NGX_HTTP_FORBIDDEN, ngx_null_string,
-      NGX_HTTP_PIT_AUTH_BODY(403, "No such route.", "Forbidden") }
+      NGX_HTTP_PIT_AUTH_BODY(403, "No such route.", "Forbidden") },
+
+    /* ambiguous: a path that nginx and an upstream could read apart */
+    { NGX_HTTP_BAD_REQUEST, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(400, "The request path is ambiguous.",
+                             "Bad Request") },
+
+    /* ambiguous: the account parameter given more than once */
+    { NGX_HTTP_BAD_REQUEST, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(400, "The account parameter must appear "
+                             "exactly once.", "Bad Request") },
+
+    /* ambiguous: the account parameter cannot be decoded */
+    { NGX_HTTP_BAD_REQUEST, ngx_null_string,
+      NGX_HTTP_PIT_AUTH_BODY(400, "The account parameter is not well "
+                             "encoded.", "Bad Request") }
 };
 
 
@@ -511,7 +570,6 @@ static ngx_http_variable_t  ngx_http_pit_auth_vars[] = {
 static ngx_int_t
 ngx_http_pit_auth_handler(ngx_http_request_t *r)
 {
-    ngx_http_pit_auth_ctx_t       *ctx;
     ngx_http_pit_auth_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_pit_auth_module);
@@ -522,6 +580,59 @@ ngx_http_pit_auth_handler(ngx_http_request_t *r)
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "pit_auth handler");
+
+    return ngx_http_pit_auth_run(r, alcf);
+}
+
+
+/*
+ * nginx runs no access phase for subrequests (auth_request, SSI, mirror):
+ * they are checked in the rewrite phase instead, ahead of the rewrite
+ * module's handler (registered before ours), so a "return" in the location
+ * answers only after the check.  The rewrite phase reads NGX_OK as "finalize"
+ * and NGX_DONE as "stop here", hence the mapping.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_subrequest_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_pit_auth_loc_conf_t  *alcf;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_pit_auth_module);
+
+    if (!alcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "pit_auth subrequest handler");
+
+    rc = ngx_http_pit_auth_run(r, alcf);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DECLINED;
+
+    case NGX_AGAIN:
+        return NGX_DONE;
+
+    default:
+        return rc;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_run(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf)
+{
+    ngx_http_pit_auth_ctx_t  *ctx;
 
     ctx = ngx_http_pit_auth_get_ctx(r);
 
@@ -580,9 +691,16 @@ ngx_http_pit_auth_get_ctx(ngx_http_request_t *r)
         return ctx;
     }
 
-    for (cln = r->cleanup; cln; cln = cln->next) {
+    /* cleanups live on the main request, a subrequest's among them */
+
+    for (cln = r->main->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_pit_auth_cleanup) {
             ctx = cln->data;
+
+            if (ctx->request != r) {
+                continue;
+            }
+
             ngx_http_set_ctx(r, ctx, ngx_http_pit_auth_module);
             return ctx;
         }
@@ -627,12 +745,20 @@ ngx_http_pit_auth_start(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
 {
     ngx_str_t   token;
-    ngx_uint_t  status;
+    ngx_uint_t  status, ambiguous;
 
     ctx->rec = NULL;
     ctx->lookup_conf = NULL;
 
     status = ngx_http_pit_auth_parse(r, ctx, &token);
+
+    /* what the request itself makes ambiguous is refused before Redis */
+
+    ambiguous = ngx_http_pit_auth_check_request(r, alcf, ctx);
+
+    if (ambiguous != NGX_HTTP_PIT_AUTH_OK) {
+        status = ambiguous;
+    }
 
     if (status != NGX_HTTP_PIT_AUTH_OK) {
 
@@ -658,8 +784,7 @@ static ngx_uint_t
 ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
     ngx_str_t *token)
 {
-    size_t            len;
-    ngx_str_t         arg;
+    size_t            len, n;
     pit_err_t         rc;
     const char       *tok;
     ngx_table_elt_t  *h;
@@ -669,8 +794,18 @@ ngx_http_pit_auth_parse(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx,
     ctx->hint[0] = '\0';
     ngx_str_null(&ctx->token);
 
-    ctx->query_token = (ngx_http_arg(r, (u_char *) "access_token", 12, &arg)
-                        == NGX_OK);
+    /* in any spelling an upstream may decode to it: access%5Ftoken too */
+
+    ctx->query_token = 0;
+
+    if (r->args.len
+        && pit_query_count((const char *) r->args.data, r->args.len,
+                           "access_token", sizeof("access_token") - 1, &n)
+           == PIT_OK
+        && n > 0)
+    {
+        ctx->query_token = 1;
+    }
 
     if (ctx->query_token) {
         ngx_http_pit_auth_mask_request_line(r);
@@ -1084,6 +1219,14 @@ ngx_http_pit_auth_decide(ngx_http_request_t *r,
     size_t      len;
     ngx_uint_t  i, status;
 
+    /* each location judges the request by its own rules */
+
+    status = ngx_http_pit_auth_check_request(r, alcf, ctx);
+
+    if (status != NGX_HTTP_PIT_AUTH_OK) {
+        return status;
+    }
+
     if (ctx->lookup_status != NGX_HTTP_PIT_AUTH_OK || ctx->rec == NULL) {
         return ctx->lookup_status;
     }
@@ -1201,19 +1344,100 @@ ngx_http_pit_auth_check_scopes(ngx_http_request_t *r,
 }
 
 
+/*
+ * Refuses what nginx and an upstream could read apart: a decoded path with
+ * a control character (proxy_pass with $uri would put it on the upstream's
+ * request line), a raw path that only normalization makes what nginx
+ * matched (dot segments, ";", encoded separators), and an account
+ * parameter that is not there exactly once in every spelling.
+ */
+
+static ngx_uint_t
+ngx_http_pit_auth_check_request(ngx_http_request_t *r,
+    ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
+{
+    size_t     n;
+    u_char     buf[PIT_ACCOUNT_MAX + 1];
+    pit_err_t  rc;
+
+    ctx->ambiguous = NULL;
+
+    if (pit_path_check_decoded((const char *) r->uri.data, r->uri.len,
+                               &ctx->ambiguous)
+        != PIT_OK)
+    {
+        return NGX_HTTP_PIT_AUTH_AMBIGUOUS_PATH;
+    }
+
+    if (alcf->ambiguous_path == NGX_HTTP_PIT_AUTH_PATH_DENY
+        && pit_path_check_raw((const char *) r->unparsed_uri.data,
+                              r->unparsed_uri.len, &ctx->ambiguous)
+           != PIT_OK)
+    {
+        return NGX_HTTP_PIT_AUTH_AMBIGUOUS_PATH;
+    }
+
+    if (alcf->account_arg == NULL) {
+        return NGX_HTTP_PIT_AUTH_OK;
+    }
+
+    rc = pit_query_param((const char *) r->args.data, r->args.len,
+                         (const char *) alcf->account_arg->data,
+                         alcf->account_arg->len, (char *) buf, sizeof(buf),
+                         &n);
+
+    switch (rc) {
+
+    case PIT_ERR_DUPLICATE:
+        ctx->ambiguous = "the account parameter appears more than once";
+        return NGX_HTTP_PIT_AUTH_AMBIGUOUS_ARG;
+
+    case PIT_ERR_AMBIGUOUS:
+        ctx->ambiguous = "the account parameter is next to a \";\", which "
+                         "some upstreams split on and others do not";
+        return NGX_HTTP_PIT_AUTH_AMBIGUOUS_ARG;
+
+    case PIT_ERR_ENCODING:
+        ctx->ambiguous = "the query is not well encoded";
+        return NGX_HTTP_PIT_AUTH_UNDECODABLE_ARG;
+
+    default:
+
+        /* absent or too long: no token's account, decided later */
+
+        return NGX_HTTP_PIT_AUTH_OK;
+    }
+}
+
+
 /* An account that evaluates to the empty string matches no token. */
 
 static ngx_uint_t
 ngx_http_pit_auth_check_account(ngx_http_request_t *r,
     ngx_http_pit_auth_loc_conf_t *alcf, ngx_http_pit_auth_ctx_t *ctx)
 {
+    size_t     len;
     ngx_str_t  acct;
+    u_char     buf[PIT_ACCOUNT_MAX + 1];
 
-    if (alcf->account == NULL) {
+    if (alcf->account_arg) {
+
+        if (pit_query_param((const char *) r->args.data, r->args.len,
+                            (const char *) alcf->account_arg->data,
+                            alcf->account_arg->len, (char *) buf,
+                            sizeof(buf), &len)
+            != PIT_OK)
+        {
+            return NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT;
+        }
+
+        acct.data = buf;
+        acct.len = len;
+
+    } else if (alcf->account == NULL) {
         return NGX_HTTP_PIT_AUTH_OK;
-    }
 
-    if (ngx_http_complex_value(r, alcf->account, &acct) != NGX_OK) {
+    } else if (ngx_http_complex_value(r, alcf->account, &acct) != NGX_OK) {
         return NGX_HTTP_PIT_AUTH_UNAVAILABLE;
     }
 
@@ -1302,6 +1526,12 @@ ngx_http_pit_auth_log(ngx_http_request_t *r, ngx_http_pit_auth_ctx_t *ctx)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "pit_auth: %V, access_token in the query string "
                       "ignored", name);
+        return;
+    }
+
+    if (ctx->ambiguous) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "pit_auth: %V, %s", name, ctx->ambiguous);
         return;
     }
 
@@ -1423,6 +1653,12 @@ ngx_http_pit_auth_deny(ngx_http_request_t *r,
         }
     }
 
+    /* auth_request reads a subrequest's status; SSI shows nginx's page */
+
+    if (r != r->main) {
+        return a->code;
+    }
+
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     if ((clcf->satisfy == NGX_HTTP_SATISFY_ANY
@@ -1446,6 +1682,13 @@ ngx_http_pit_auth_www_authenticate(ngx_http_request_t *r,
     size_t            len;
     ngx_str_t         v;
     ngx_table_elt_t  *h;
+
+    if (a->code == NGX_HTTP_BAD_REQUEST && a->error.len == 0) {
+
+        /* an ambiguous request says nothing about the token */
+
+        return NGX_OK;
+    }
 
     if (ctx->status == NGX_HTTP_PIT_AUTH_WRONG_ACCOUNT
         || ctx->status == NGX_HTTP_PIT_AUTH_UNAVAILABLE
@@ -1654,7 +1897,13 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
     ngx_table_elt_t  *h;
 
     list = &r->headers_in.headers;
-    found = 0;
+
+    /*
+     * a subrequest's list is a copy of its parent's: its last part is
+     * shared, and our annotations must not be pushed into the parent's
+     */
+
+    found = (r != r->main);
 
     for (part = &list->part; part && !found; part = part->next) {
         h = part->elts;
@@ -1806,13 +2055,19 @@ ngx_http_pit_auth_header_matches(ngx_table_elt_t *h, ngx_uint_t authorization)
 {
     u_char  *k;
 
-    /* lowercased by nginx; most headers differ at the first byte */
+    /*
+     * lowercased by nginx; most headers differ at the first byte.  "_"
+     * counts as "-": with underscores_in_headers (or ignore_invalid_headers
+     * off) X_Pit_Account_Id arrives, and $http_x_pit_account_id, CGI and
+     * WSGI read it as X-Pit-Account-Id.
+     */
 
     k = h->lowcase_key;
 
     if (h->key.len >= 6
-        && k[0] == 'x' && k[1] == '-' && k[2] == 'p' && k[3] == 'i'
-        && k[4] == 't' && k[5] == '-')
+        && k[0] == 'x' && (k[1] == '-' || k[1] == '_')
+        && k[2] == 'p' && k[3] == 'i' && k[4] == 't'
+        && (k[5] == '-' || k[5] == '_'))
     {
         return 1;
     }
@@ -2021,6 +2276,8 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
     conf->read_timeout = NGX_CONF_UNSET_MSEC;
     conf->scopes = NGX_CONF_UNSET_PTR;
     conf->account = NGX_CONF_UNSET_PTR;
+    conf->account_arg = NGX_CONF_UNSET_PTR;
+    conf->ambiguous_path = NGX_CONF_UNSET_UINT;
     conf->scope_status = NGX_CONF_UNSET_UINT;
     conf->annotate = NGX_CONF_UNSET;
     conf->hide_token = NGX_CONF_UNSET;
@@ -2056,7 +2313,21 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 250);
     ngx_conf_merge_str_value(conf->prefix, prev->prefix, PIT_PREFIX_DEFAULT);
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
-    ngx_conf_merge_ptr_value(conf->account, prev->account, NULL);
+
+    /* either names the account: a level that sets one drops the other */
+
+    if (conf->account == NGX_CONF_UNSET_PTR
+        && conf->account_arg == NGX_CONF_UNSET_PTR)
+    {
+        conf->account = prev->account;
+        conf->account_arg = prev->account_arg;
+    }
+
+    ngx_conf_merge_ptr_value(conf->account, NULL, NULL);
+    ngx_conf_merge_ptr_value(conf->account_arg, NULL, NULL);
+
+    ngx_conf_merge_uint_value(conf->ambiguous_path, prev->ambiguous_path,
+                              NGX_HTTP_PIT_AUTH_PATH_DENY);
     ngx_conf_merge_uint_value(conf->scope_status, prev->scope_status,
                               NGX_HTTP_FORBIDDEN);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
@@ -2174,6 +2445,106 @@ ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
 
     alcf->connect_timeout = t[0];
     alcf->read_timeout = t[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * $arg_NAME matches the name in any case, takes the first of several and
+ * does not decode the name, while upstreams decode and often take the
+ * last: the account could be read from one parameter and used from
+ * another.  pit_auth_account_arg reads the query itself.
+ */
+
+static char *
+ngx_http_pit_auth_account(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (alcf->account != NGX_CONF_UNSET_PTR
+        || alcf->account_arg != NGX_CONF_UNSET_PTR)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strlcasestrn(value[1].data, value[1].data + value[1].len,
+                         (u_char *) "$arg_", 5 - 1)
+        != NULL)
+    {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"pit_auth_account\" with \"$arg_\" can be "
+                           "bypassed with a repeated or encoded parameter, "
+                           "use \"pit_auth_account_arg\" instead");
+    }
+
+    alcf->account = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (alcf->account == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = alcf->account;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_account_arg(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    u_char       ch;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (alcf->account != NGX_CONF_UNSET_PTR
+        || alcf->account_arg != NGX_CONF_UNSET_PTR)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < value[1].len; i++) {
+        ch = value[1].data[i];
+
+        if ((ch < 'a' || ch > 'z') && (ch < 'A' || ch > 'Z')
+            && (ch < '0' || ch > '9') && ch != '_' && ch != '-' && ch != '.')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter name \"%V\" in \"%V\", "
+                               "letters, digits, \"_\", \"-\" and \".\" "
+                               "are allowed", &value[1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0) {
+        return "has an empty parameter name";
+    }
+
+    /* cf->args is reused for the next directive: keep a copy */
+
+    alcf->account_arg = ngx_palloc(cf->pool, sizeof(ngx_str_t));
+    if (alcf->account_arg == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *alcf->account_arg = value[1];
 
     return NGX_CONF_OK;
 }
@@ -2401,6 +2772,13 @@ ngx_http_pit_auth_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_pit_auth_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_pit_auth_subrequest_handler;
 
     return NGX_OK;
 }

@@ -23,7 +23,8 @@
 
 
 static const pit_route_t *ngx_http_pit_auth_openapi_match(
-    ngx_http_request_t *r, ngx_http_pit_auth_openapi_t *oa);
+    ngx_http_request_t *r, ngx_http_pit_auth_openapi_t *oa,
+    ngx_uint_t folded);
 static void *ngx_http_pit_auth_openapi_alloc(void *ctx, size_t size);
 static char *ngx_http_pit_auth_openapi_option(ngx_conf_t *cf,
     ngx_str_t *value, ngx_http_pit_auth_openapi_t *oa);
@@ -45,7 +46,7 @@ ngx_http_pit_auth_openapi_check(ngx_http_request_t *r,
         return NGX_HTTP_PIT_AUTH_ROUTE_OK;
     }
 
-    route = ngx_http_pit_auth_openapi_match(r, oa);
+    route = ngx_http_pit_auth_openapi_match(r, oa, 0);
 
     rt->route = route;
     rt->matched = 1;
@@ -55,8 +56,25 @@ ngx_http_pit_auth_openapi_check(ngx_http_request_t *r,
                        "pit_auth openapi: no route for %V \"%V\"",
                        &r->method_name, &r->uri);
 
-        return oa->unmatched_allow ? NGX_HTTP_PIT_AUTH_ROUTE_OK
-                                   : NGX_HTTP_PIT_AUTH_ROUTE_NONE;
+        if (!oa->unmatched_allow) {
+            return NGX_HTTP_PIT_AUTH_ROUTE_NONE;
+        }
+
+        /*
+         * "DELETE /Contacts/1" is no route here, but one to an upstream
+         * that ignores case: what a route would refuse is never allowed
+         */
+
+        if (ngx_http_pit_auth_openapi_match(r, oa, 1) != NULL) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "pit_auth: no_route, %V \"%V\" matches a route "
+                          "only when case is ignored",
+                          &r->method_name, &r->uri);
+
+            return NGX_HTTP_PIT_AUTH_ROUTE_NONE;
+        }
+
+        return NGX_HTTP_PIT_AUTH_ROUTE_OK;
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -98,7 +116,7 @@ ngx_http_pit_auth_openapi_variable(ngx_http_request_t *r,
         route = rt->route;
 
     } else {
-        route = oa ? ngx_http_pit_auth_openapi_match(r, oa) : NULL;
+        route = oa ? ngx_http_pit_auth_openapi_match(r, oa, 0) : NULL;
     }
 
     if (route == NULL) {
@@ -125,7 +143,7 @@ ngx_http_pit_auth_openapi_variable(ngx_http_request_t *r,
 
 static const pit_route_t *
 ngx_http_pit_auth_openapi_match(ngx_http_request_t *r,
-    ngx_http_pit_auth_openapi_t *oa)
+    ngx_http_pit_auth_openapi_t *oa, ngx_uint_t folded)
 {
     u_char  *p;
     size_t   len;
@@ -135,7 +153,10 @@ ngx_http_pit_auth_openapi_match(ngx_http_request_t *r,
 
     if (oa->strip_prefix.len) {
         if (len < oa->strip_prefix.len
-            || ngx_strncmp(p, oa->strip_prefix.data, oa->strip_prefix.len)
+            || (folded ? ngx_strncasecmp(p, oa->strip_prefix.data,
+                                         oa->strip_prefix.len)
+                       : ngx_strncmp(p, oa->strip_prefix.data,
+                                     oa->strip_prefix.len))
                != 0
             || (len > oa->strip_prefix.len
                 && p[oa->strip_prefix.len] != '/'))
@@ -145,6 +166,13 @@ ngx_http_pit_auth_openapi_match(ngx_http_request_t *r,
 
         p += oa->strip_prefix.len;
         len -= oa->strip_prefix.len;
+    }
+
+    if (folded) {
+        return pit_trie_match_folded(oa->trie,
+                                     (const char *) r->method_name.data,
+                                     r->method_name.len, (const char *) p,
+                                     len);
     }
 
     return pit_trie_match(oa->trie, (const char *) r->method_name.data,

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # pit_auth_account with the account taken from the request (issue #5,
 # part 7): from the path, by a regex location or by a map over $uri, and
-# from the query string ($arg_locationId); beside pit_auth_openapi's
+# from the query string (pit_auth_account_arg locationId); beside pit_auth_openapi's
 # scopes.  Another account's id gets 403 "The token does not have access
 # to this location."
 
@@ -38,7 +38,7 @@ END
         location /contacts/ {
             pit_auth on;
             pit_auth_openapi $data/contacts.json;
-            pit_auth_account \$arg_locationId;
+            pit_auth_account_arg locationId;
             proxy_pass %%UP%%;
         }
 END2
@@ -74,8 +74,8 @@ check('path: another location', '/locations/loc2/customFields', 403,
       'wrong_account');
 check('path: a prefix of the own id', '/locations/loc/customFields', 403,
       'wrong_account');
-check('path: /../ cannot smuggle the own id',
-      '/locations/loc1/../loc2/customFields', 403, 'wrong_account');
+check('path: /../ cannot smuggle the own id (refused as ambiguous)',
+      '/locations/loc1/../loc2/customFields', 400, 'ambiguous');
 
 # the path, by a map, beside the spec's scopes
 check('map: own location',
@@ -97,8 +97,8 @@ check('query: another location', '/contacts/?locationId=loc2', 403,
       'wrong_account');
 check('query: missing', '/contacts/', 403, 'wrong_account');
 check('query: empty', '/contacts/?locationId=', 403, 'wrong_account');
-check('query: own id and another: the first counts',
-      '/contacts/?locationId=loc2&locationId=loc1', 403, 'wrong_account');
+check('query: own id and another: refused as ambiguous',
+      '/contacts/?locationId=loc2&locationId=loc1', 400, 'ambiguous');
 check('query: the route still needs its scope',
       '/contacts/c1/tasks?locationId=loc1', 200, 'ok');
 

@@ -4,6 +4,9 @@
 # strings, unknown methods, HEAD, very long paths; unmatched routes
 # (denied, or allowed), strip_prefix, pit_auth_scope adding requirements,
 # $pit_route / $pit_required_scope, and nginx -t on bad specs.
+# The locations that show how the trie reads nginx's normalized $uri turn
+# the refusal of ambiguous raw paths off (pit_auth_ambiguous_path allow);
+# security_raw_path.t tests that refusal, which is the default.
 
 use strict;
 use warnings;
@@ -31,12 +34,14 @@ END
         add_header X-Required \$pit_required_scope always;
         location / {
             pit_auth on;
+            pit_auth_ambiguous_path allow;
             pit_auth_openapi $data/contacts.json $data/calendars.json
                              $data/conversations.json;
             proxy_pass http://127.0.0.1:$raw;
         }
         location /norm/ {
             pit_auth on;
+            pit_auth_ambiguous_path allow;
             pit_auth_openapi $data/contacts.json strip_prefix=/norm;
             proxy_pass http://127.0.0.1:$raw/;
         }
