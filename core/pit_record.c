@@ -10,11 +10,16 @@
  *                        UTF-8, nesting deeper than jansson allows, trailing
  *                        bytes), or not an object
  *   PIT_ERR_VERSION      "v" missing, not an integer, or not 1
- *   PIT_ERR_NAME         "name" breaks pit_name_validate()
- *   PIT_ERR_DESCRIPTION  "description" breaks pit_description_validate()
+ *   PIT_ERR_NAME         "name" is not 1-200 characters
+ *   PIT_ERR_DESCRIPTION  "description" is over 500 characters
  *   PIT_ERR_ACCOUNT      "acct" / "account" breaks pit_account_validate()
  *   PIT_ERR_TEXT         name, description or created_by is not text
  *                        (a C0/C1 control or DEL, e.g. "\u0085")
+ *
+ * Names and descriptions are decoded by the rules they were stored under:
+ * the invisible and bidi characters, and names that show nothing, which
+ * pit_name_validate() now refuses, still decode (and encode, so that such
+ * an integration can be rotated and renamed).
  *   PIT_ERR_SCOPE_INVALID, PIT_ERR_SCOPE_TOO_MANY
  *                        a scope name is bad, or more than PIT_SCOPES_MAX
  *   PIT_ERR_FIELD        everything else: a field missing or of the wrong
@@ -33,6 +38,7 @@
  * back; PIT_ERR_NOMEM if jansson cannot allocate.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -98,114 +104,261 @@ pit_err_t pit_acct_type_parse(const char *s, size_t len, pit_acct_type_t *t) {
  * Text rules
  * ==========================================================================*/
 
+/* What pit_text_validate() refuses beyond length, UTF-8 and controls. */
+#define PIT_TEXT_NO_INVISIBLE  1    /* invisible or bidi characters */
+#define PIT_TEXT_NEED_VISIBLE  2    /* text with no visible character */
+
 /*
- * Returns PIT_OK with *nchars set to the number of code points in s[0..len)
- * if it is well-formed UTF-8 free of control characters, else PIT_ERR_TEXT.
- * Rejected: C0 (U+0000-U+001F), DEL, C1 (U+0080-U+009F), overlong forms,
- * surrogates (U+D800-U+DFFF), code points above U+10FFFF, stray
- * continuation bytes and sequences cut short by the end of the input.
+ * Returns the length (1-4) of the well-formed UTF-8 sequence that starts
+ * p[0..len) with *cp set to its code point, or 0 if there is none:
+ * overlong forms, surrogates (U+D800-U+DFFF), code points above U+10FFFF,
+ * stray continuation bytes, C0/C1 lead bytes, F5-FF and sequences cut
+ * short by the end of the input.
  */
-static pit_err_t pit_text_count(const char *s, size_t len, size_t *nchars) {
+static size_t pit_utf8_decode(const unsigned char *p, size_t len,
+    uint32_t *cp)
+{
+    size_t         n, k;
+    unsigned char  lo = 0x80, hi = 0xbf;
+    uint32_t       c;
+
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        c = p[0] & 0x1f;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        c = p[0] & 0x0f;
+        if (p[0] == 0xe0) {
+            lo = 0xa0;                  /* below: overlong */
+        } else if (p[0] == 0xed) {
+            hi = 0x9f;                  /* above: surrogates */
+        }
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        c = p[0] & 0x07;
+        if (p[0] == 0xf0) {
+            lo = 0x90;                  /* below: overlong */
+        } else if (p[0] == 0xf4) {
+            hi = 0x8f;                  /* above: past U+10FFFF */
+        }
+    } else {
+        return 0;                       /* continuation, C0/C1 lead, F5-FF */
+    }
+
+    if (len < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (p[k] & 0x3f);
+    }
+    *cp = c;
+    return n;
+}
+
+/* Returns 1 if cp is a C0 control (U+0000-U+001F), DEL or a C1 control. */
+static int pit_cp_control(uint32_t cp) {
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/*
+ * Returns 1 if cp shows nothing itself yet changes how the text around it
+ * displays, or breaks the line: with one, a name can display as another
+ * (Trojan Source, CVE-2021-42574: "invoice\u202Efdp.exe" shows as
+ * "invoiceexe.pdf") or two names that look alike in "pitctl list" differ.
+ * The bidi embeddings, overrides, isolates and marks, the zero-width
+ * spaces and joiners, the invisible operators, the line and paragraph
+ * separators, the soft hyphen, the Mongolian vowel separator and the byte
+ * order mark.  U+2065 (unassigned) and U+206A-U+206F (deprecated format
+ * controls) go with the block they sit in.  ZWJ and ZWNJ are refused too:
+ * names lose joined emoji and some Persian and Indic spellings, the price
+ * of a list that shows what is stored.
+ */
+static int pit_cp_invisible(uint32_t cp) {
+    return cp == 0x00ad                         /* soft hyphen */
+        || cp == 0x061c                         /* Arabic letter mark */
+        || cp == 0x180e                         /* Mongolian vowel sep. */
+        || (cp >= 0x200b && cp <= 0x200f)       /* ZWSP ZWNJ ZWJ LRM RLM */
+        || (cp >= 0x2028 && cp <= 0x202e)       /* LS PS LRE RLE PDF LRO RLO */
+        || (cp >= 0x2060 && cp <= 0x206f)       /* WJ, invisible operators,
+                                                   LRI RLI FSI PDI, ... */
+        || cp == 0xfeff;                        /* BOM, ZWNBSP */
+}
+
+/*
+ * Returns 1 if cp shows as blank, or as nothing on its own: the Unicode
+ * white space, the Hangul fillers that fonts draw empty, the Braille
+ * blank, and marks that only change the character before them (combining
+ * grapheme joiner, variation selectors, tags).  Text may hold them, but a
+ * name of nothing else shows as an empty cell.
+ */
+static int pit_cp_blank(uint32_t cp) {
+    return cp == 0x0020 || cp == 0x00a0 || cp == 0x1680
+        || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f || cp == 0x205f
+        || cp == 0x3000
+        || cp == 0x115f || cp == 0x1160 || cp == 0x3164 || cp == 0xffa0
+        || cp == 0x2800
+        || cp == 0x034f || (cp >= 0xfe00 && cp <= 0xfe0f)
+        || (cp >= 0xe0000 && cp <= 0xe007f)
+        || (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+/* Returns rc after filling *why with fault, cp and pos. */
+static pit_err_t pit_text_refuse(pit_text_problem_t *why, pit_err_t rc,
+    pit_text_fault_t fault, uint32_t cp, size_t pos)
+{
+    why->fault = fault;
+    why->cp = cp;
+    why->pos = pos;
+    return rc;
+}
+
+/*
+ * The one text rule.  Returns PIT_OK if s[0..len) is well-formed UTF-8 of
+ * min..max code points free of control characters (and, as flags ask, of
+ * invisible or bidi characters, and with a visible one); else PIT_ERR_TEXT
+ * for the first character refused, or bad_length if the text is too long,
+ * too short or (PIT_TEXT_NEED_VISIBLE) shows nothing.  *why, if why is not
+ * NULL, says which.
+ */
+static pit_err_t pit_text_validate(const char *s, size_t len, size_t min,
+    size_t max, int flags, pit_err_t bad_length, pit_text_problem_t *why)
+{
     const unsigned char  *p = (const unsigned char *) s;
-    size_t                i, n, k, count;
-    unsigned char         lo, hi;
+    pit_text_problem_t    ignored;
+    size_t                i, n, count, visible;
     uint32_t              cp;
 
+    if (why == NULL) {
+        why = &ignored;
+    }
+    memset(why, 0, sizeof(*why));
+    why->max = max;
+
     if (s == NULL && len != 0) {
-        return PIT_ERR_TEXT;
+        return pit_text_refuse(why, PIT_ERR_TEXT, PIT_TEXT_NOT_UTF8, 0, 1);
     }
 
     count = 0;
-    i = 0;
-    while (i < len) {
-        lo = 0x80;
-        hi = 0xbf;
-
-        if (p[i] < 0x80) {
-            if (p[i] < 0x20 || p[i] == 0x7f) {
-                return PIT_ERR_TEXT;
-            }
-            i++;
-            count++;
-            continue;
+    visible = 0;
+    for (i = 0; i < len; i += n) {
+        n = pit_utf8_decode(p + i, len - i, &cp);
+        if (n == 0) {
+            return pit_text_refuse(why, PIT_ERR_TEXT, PIT_TEXT_NOT_UTF8, 0,
+                                   count + 1);
         }
-
-        if (p[i] >= 0xc2 && p[i] <= 0xdf) {
-            n = 2;
-            cp = p[i] & 0x1f;
-        } else if (p[i] >= 0xe0 && p[i] <= 0xef) {
-            n = 3;
-            cp = p[i] & 0x0f;
-            if (p[i] == 0xe0) {
-                lo = 0xa0;              /* below: overlong */
-            } else if (p[i] == 0xed) {
-                hi = 0x9f;              /* above: surrogates */
-            }
-        } else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
-            n = 4;
-            cp = p[i] & 0x07;
-            if (p[i] == 0xf0) {
-                lo = 0x90;              /* below: overlong */
-            } else if (p[i] == 0xf4) {
-                hi = 0x8f;              /* above: past U+10FFFF */
-            }
-        } else {
-            return PIT_ERR_TEXT;        /* continuation, C0/C1 lead, F5-FF */
-        }
-
-        if (len - i < n) {
-            return PIT_ERR_TEXT;
-        }
-        if (p[i + 1] < lo || p[i + 1] > hi) {
-            return PIT_ERR_TEXT;
-        }
-        for (k = 1; k < n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80) {
-                return PIT_ERR_TEXT;
-            }
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if (cp <= 0x9f) {
-            return PIT_ERR_TEXT;        /* C1 controls */
-        }
-
-        i += n;
         count++;
+        if (pit_cp_control(cp)) {
+            return pit_text_refuse(why, PIT_ERR_TEXT, PIT_TEXT_CONTROL, cp,
+                                   count);
+        }
+        if ((flags & PIT_TEXT_NO_INVISIBLE) && pit_cp_invisible(cp)) {
+            return pit_text_refuse(why, PIT_ERR_TEXT, PIT_TEXT_INVISIBLE, cp,
+                                   count);
+        }
+        if (!pit_cp_blank(cp)) {
+            visible++;
+        }
     }
 
-    *nchars = count;
+    if (count > max) {
+        return pit_text_refuse(why, bad_length, PIT_TEXT_TOO_LONG, 0, 0);
+    }
+    if (count < min || ((flags & PIT_TEXT_NEED_VISIBLE) && visible == 0)) {
+        return pit_text_refuse(why, bad_length, PIT_TEXT_BLANK, 0, 0);
+    }
     return PIT_OK;
 }
 
-/* Returns PIT_OK, PIT_ERR_TEXT, or too_long if s has not min..max chars. */
-static pit_err_t pit_text_validate(const char *s, size_t len, size_t min,
-    size_t max, pit_err_t bad_length)
-{
-    size_t     n;
-    pit_err_t  rc;
-
-    rc = pit_text_count(s, len, &n);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-    return (n < min || n > max) ? bad_length : PIT_OK;
+/* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_NAME; *why says why not. */
+pit_err_t pit_name_check(const char *s, size_t len, pit_text_problem_t *why) {
+    return pit_text_validate(s, len, 1, PIT_NAME_MAX_CHARS,
+                             PIT_TEXT_NO_INVISIBLE | PIT_TEXT_NEED_VISIBLE,
+                             PIT_ERR_NAME, why);
 }
 
-/* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_NAME (not 1-200 characters). */
+/* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_DESCRIPTION; *why says why not. */
+pit_err_t pit_description_check(const char *s, size_t len,
+    pit_text_problem_t *why)
+{
+    return pit_text_validate(s, len, 0, PIT_DESC_MAX_CHARS,
+                             PIT_TEXT_NO_INVISIBLE, PIT_ERR_DESCRIPTION, why);
+}
+
+/* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_NAME (see pit_name_check()). */
 pit_err_t pit_name_validate(const char *s, size_t len) {
-    return pit_text_validate(s, len, 1, PIT_NAME_MAX_CHARS, PIT_ERR_NAME);
+    return pit_name_check(s, len, NULL);
 }
 
 /* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_DESCRIPTION (over 500 chars). */
 pit_err_t pit_description_validate(const char *s, size_t len) {
-    return pit_text_validate(s, len, 0, PIT_DESC_MAX_CHARS,
-                             PIT_ERR_DESCRIPTION);
+    return pit_description_check(s, len, NULL);
 }
 
 /* Returns PIT_OK, PIT_ERR_TEXT or PIT_ERR_FIELD (over 128 characters). */
 pit_err_t pit_created_by_validate(const char *s, size_t len) {
-    return pit_text_validate(s, len, 0, PIT_CREATED_BY_MAX_CHARS,
-                             PIT_ERR_FIELD);
+    return pit_text_validate(s, len, 0, PIT_CREATED_BY_MAX_CHARS, 0,
+                             PIT_ERR_FIELD, NULL);
+}
+
+/*
+ * As pit_name_validate() without the invisible-character and visible-
+ * character parts, for records read from (or written back to) Redis: a
+ * name stored before those parts existed must still decode, or the
+ * integration could no longer be listed, rotated or renamed.  New names
+ * reach Redis only through pit_name_validate() (see pit_store.c).
+ */
+static pit_err_t pit_stored_name_validate(const char *s, size_t len) {
+    return pit_text_validate(s, len, 1, PIT_NAME_MAX_CHARS, 0, PIT_ERR_NAME,
+                             NULL);
+}
+
+/* As pit_stored_name_validate(), for descriptions. */
+static pit_err_t pit_stored_description_validate(const char *s, size_t len) {
+    return pit_text_validate(s, len, 0, PIT_DESC_MAX_CHARS, 0,
+                             PIT_ERR_DESCRIPTION, NULL);
+}
+
+/* Writes the phrase for why into buf (see pit_record.h); returns buf. */
+char *pit_text_problem_format(const pit_text_problem_t *why, char *buf,
+    size_t cap)
+{
+    if (buf == NULL || cap == 0) {
+        return buf;
+    }
+
+    switch (why == NULL ? PIT_TEXT_OK : why->fault) {
+    case PIT_TEXT_NOT_UTF8:
+        snprintf(buf, cap, "is not valid UTF-8 (at character %zu)",
+                 why->pos);
+        break;
+    case PIT_TEXT_CONTROL:
+        snprintf(buf, cap, "holds a control character (U+%04X at "
+                 "character %zu)", (unsigned) why->cp, why->pos);
+        break;
+    case PIT_TEXT_INVISIBLE:
+        snprintf(buf, cap, "holds an invisible or bidirectional control "
+                 "character (U+%04X at character %zu)", (unsigned) why->cp,
+                 why->pos);
+        break;
+    case PIT_TEXT_BLANK:
+        snprintf(buf, cap, "must contain a visible character");
+        break;
+    case PIT_TEXT_TOO_LONG:
+        snprintf(buf, cap, "must be at most %zu characters", why->max);
+        break;
+    default:
+        snprintf(buf, cap, "is valid");
+        break;
+    }
+    return buf;
 }
 
 /* Returns PIT_OK if s[0..len) is [A-Za-z0-9_-]{1,64}, else PIT_ERR_ACCOUNT. */
@@ -384,12 +537,12 @@ static pit_err_t pit_integration_check(const pit_integration_t *in) {
     {
         return PIT_ERR_FIELD;
     }
-    rc = pit_name_validate(in->name,
-                           pit_field_len(in->name, sizeof(in->name)));
+    rc = pit_stored_name_validate(in->name,
+                                  pit_field_len(in->name, sizeof(in->name)));
     if (rc != PIT_OK) {
         return rc;
     }
-    rc = pit_description_validate(in->description,
+    rc = pit_stored_description_validate(in->description,
              pit_field_len(in->description, sizeof(in->description)));
     if (rc != PIT_OK) {
         return rc;
@@ -1007,12 +1160,12 @@ static pit_err_t pit_integration_decode(const json_t *obj,
     if (rc != PIT_OK) {
         return rc;
     }
-    rc = pit_json_copy(obj, "name", pit_name_validate, in->name,
+    rc = pit_json_copy(obj, "name", pit_stored_name_validate, in->name,
                        sizeof(in->name));
     if (rc != PIT_OK) {
         return rc;
     }
-    rc = pit_json_copy(obj, "description", pit_description_validate,
+    rc = pit_json_copy(obj, "description", pit_stored_description_validate,
                        in->description, sizeof(in->description));
     if (rc != PIT_OK) {
         return rc;

@@ -89,15 +89,63 @@ pit_err_t pit_acct_type_parse(const char *s, size_t len, pit_acct_type_t *t);
 
 /*
  * Text checks, counting characters (UTF-8 code points), not bytes.  Each
- * returns PIT_OK or its own error: PIT_ERR_NAME (1-200 characters),
- * PIT_ERR_DESCRIPTION (0-500), PIT_ERR_ACCOUNT; invalid UTF-8 (overlong,
- * surrogates, > U+10FFFF) or a control character (C0, DEL, C1) is
- * PIT_ERR_TEXT.
+ * returns PIT_OK or its own error: PIT_ERR_NAME (1-200 characters, at
+ * least one of them visible), PIT_ERR_DESCRIPTION (0-500),
+ * PIT_ERR_ACCOUNT; invalid UTF-8 (overlong, surrogates, > U+10FFFF), a
+ * control character (C0, DEL, C1) or, in a name or a description, an
+ * invisible or bidirectional control character is PIT_ERR_TEXT.
+ *
+ * The invisible and bidirectional characters (the class of CVE-2021-42574:
+ * text that displays other than it reads) are U+00AD, U+061C, U+180E,
+ * U+200B-U+200F, U+2028-U+202E, U+2060-U+206F and U+FEFF.  White space
+ * (U+0020, U+00A0, U+1680, U+2000-U+200A, U+202F, U+205F, U+3000), the
+ * Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), U+2800 and the marks
+ * that show nothing on their own (U+034F, variation selectors, tags) are
+ * allowed but are not visible: a name needs one other character.
+ *
+ * These rules are for what people type in; decoding a stored record
+ * applies only the older ones (length, UTF-8, controls), so records
+ * written before the invisible-character rule still read.
  */
 pit_err_t pit_name_validate(const char *s, size_t len);
 pit_err_t pit_description_validate(const char *s, size_t len);
 pit_err_t pit_account_validate(const char *s, size_t len);
 pit_err_t pit_created_by_validate(const char *s, size_t len);
+
+/* Why pit_name_check() or pit_description_check() refused a text. */
+typedef enum {
+    PIT_TEXT_OK = 0,
+    PIT_TEXT_NOT_UTF8,        /* invalid UTF-8 (at pos) */
+    PIT_TEXT_CONTROL,         /* C0, DEL or C1 (cp at pos) */
+    PIT_TEXT_INVISIBLE,       /* invisible or bidi control (cp at pos) */
+    PIT_TEXT_BLANK,           /* a name with no visible character */
+    PIT_TEXT_TOO_LONG         /* more than max characters */
+} pit_text_fault_t;
+
+typedef struct {
+    pit_text_fault_t  fault;
+    uint32_t          cp;     /* the refused code point, or 0 */
+    size_t            pos;    /* where: characters counted from 1, or 0 */
+    size_t            max;    /* the field's most characters */
+} pit_text_problem_t;
+
+/*
+ * As pit_name_validate() and pit_description_validate() (same rule, same
+ * return value), and fill *why (if not NULL) with what was refused so a
+ * tool can say so: see pit_text_problem_format().
+ */
+pit_err_t pit_name_check(const char *s, size_t len, pit_text_problem_t *why);
+pit_err_t pit_description_check(const char *s, size_t len,
+    pit_text_problem_t *why);
+
+/*
+ * Writes a short English phrase for why into buf (cap bytes with the NUL,
+ * truncated if need be), e.g. "holds an invisible or bidirectional control
+ * character (U+202E at character 8)"; the caller names the field.  The
+ * phrase quotes no input, only a code point.  Returns buf.
+ */
+char *pit_text_problem_format(const pit_text_problem_t *why, char *buf,
+    size_t cap);
 
 /*
  * Decodes a token record; PIT_OK or a decoding error (see above).  A record

@@ -166,6 +166,40 @@ fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 }
 
 
+/*
+ * Reports a name or description that the core's text rule refuses, with
+ * the field and the cause (which character, and where: an invisible one
+ * cannot be seen in the command line that was typed); returns -1 when
+ * neither is at fault, for the caller to report rc its own way.
+ */
+static int
+fail_text(pit_err_t rc, const char *what, const char *name, const char *desc)
+{
+    pit_text_problem_t  why;
+    char                msg[160];
+
+    if (rc != PIT_ERR_NAME && rc != PIT_ERR_DESCRIPTION
+        && rc != PIT_ERR_TEXT)
+    {
+        return -1;
+    }
+
+    if (name != NULL && pit_name_check(name, strlen(name), &why) != PIT_OK) {
+        return fail(exit_code_of(rc), "%s: name: %s", what,
+                    pit_text_problem_format(&why, msg, sizeof(msg)));
+    }
+
+    if (desc != NULL
+        && pit_description_check(desc, strlen(desc), &why) != PIT_OK)
+    {
+        return fail(exit_code_of(rc), "%s: description: %s", what,
+                    pit_text_problem_format(&why, msg, sizeof(msg)));
+    }
+
+    return -1;
+}
+
+
 /* ------------------------------------------------------------------------
  * Argument parsing
  * --------------------------------------------------------------------- */
@@ -624,7 +658,10 @@ cmd_create(pitctl_t *p)
         }
 
         if (rc != PIT_OK) {
-            code = fail_store(p, rc, "create", NULL);
+            code = fail_text(rc, "create", in->name, in->description);
+            if (code < 0) {
+                code = fail_store(p, rc, "create", NULL);
+            }
         }
     }
 
@@ -935,7 +972,10 @@ cmd_edit(pitctl_t *p)
         }
 
         if (rc != PIT_OK) {
-            code = fail_store(p, rc, "edit", id);
+            code = fail_text(rc, "edit", name, desc);
+            if (code < 0) {
+                code = fail_store(p, rc, "edit", id);
+            }
         }
     }
 

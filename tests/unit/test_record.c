@@ -303,7 +303,7 @@ typedef struct {
 static const text_case_t name_cases[] = {
     T("My Make App1", PIT_OK, "ascii"),
     T("x", PIT_OK, "one character"),
-    T("\xc2\xa0", PIT_OK, "U+00A0, first after C1"),
+    T("a\xc2\xa0", PIT_OK, "U+00A0, first after C1 (alone: blank)"),
     T("\xe2\x82\xac", PIT_OK, "euro sign"),
     T("\xed\x9f\xbf", PIT_OK, "U+D7FF, last before surrogates"),
     T("\xee\x80\x80", PIT_OK, "U+E000, first after surrogates"),
@@ -401,6 +401,310 @@ static void test_description_is_0_to_500_characters(void **state) {
     assert_int_equal(pit_description_validate("a\r\nb", 4), PIT_ERR_TEXT);
     assert_int_equal(pit_description_validate("\xed\xa0\x80", 3),
                      PIT_ERR_TEXT);
+}
+
+/* Writes cp as UTF-8 plus a NUL into buf (5 bytes); returns its length. */
+static size_t utf8_put(uint32_t cp, char *buf) {
+    size_t  n;
+
+    if (cp < 0x80) {
+        buf[0] = (char) cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        buf[0] = (char) (0xc0 | (cp >> 6));
+        buf[1] = (char) (0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        buf[0] = (char) (0xe0 | (cp >> 12));
+        buf[1] = (char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[2] = (char) (0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        buf[0] = (char) (0xf0 | (cp >> 18));
+        buf[1] = (char) (0x80 | ((cp >> 12) & 0x3f));
+        buf[2] = (char) (0x80 | ((cp >> 6) & 0x3f));
+        buf[3] = (char) (0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Writes before, cp as UTF-8 and after into buf (64 bytes). */
+static void with_cp(char *buf, const char *before, uint32_t cp,
+    const char *after)
+{
+    char  u[5];
+
+    utf8_put(cp, u);
+    snprintf(buf, 64, "%s%s%s", before, u, after);
+}
+
+/* The invisible and bidirectional ranges, first and last (inclusive). */
+static const uint32_t invisible_ranges[][2] = {
+    { 0x00ad, 0x00ad },         /* soft hyphen */
+    { 0x061c, 0x061c },         /* Arabic letter mark */
+    { 0x180e, 0x180e },         /* Mongolian vowel separator */
+    { 0x200b, 0x200f },         /* ZWSP, ZWNJ, ZWJ, LRM, RLM */
+    { 0x2028, 0x202e },         /* LS, PS, LRE, RLE, PDF, LRO, RLO */
+    { 0x2060, 0x206f },         /* WJ, invisible operators, LRI-PDI, ... */
+    { 0xfeff, 0xfeff },         /* BOM */
+};
+
+static void test_name_refuses_invisible_and_bidi_characters(void **state) {
+    pit_text_problem_t  why;
+    size_t              r;
+    uint32_t            cp;
+    char                s[64];
+
+    for (r = 0; r < sizeof(invisible_ranges) / sizeof(invisible_ranges[0]);
+         r++)
+    {
+        for (cp = invisible_ranges[r][0]; cp <= invisible_ranges[r][1]; cp++)
+        {
+            with_cp(s, "a", cp, "b");
+            if (pit_name_check(s, strlen(s), &why) != PIT_ERR_TEXT) {
+                print_error("U+%04X in a name was not refused\n",
+                            (unsigned) cp);
+            }
+            assert_int_equal(pit_name_check(s, strlen(s), &why),
+                             PIT_ERR_TEXT);
+            assert_int_equal(why.fault, PIT_TEXT_INVISIBLE);
+            assert_int_equal(why.cp, cp);
+            assert_int_equal(why.pos, 2);
+            assert_int_equal(pit_name_validate(s, strlen(s)), PIT_ERR_TEXT);
+            assert_int_equal(pit_description_validate(s, strlen(s)),
+                             PIT_ERR_TEXT);
+
+            with_cp(s, "", cp, "");         /* alone: refused, not blank */
+            assert_int_equal(pit_name_validate(s, strlen(s)), PIT_ERR_TEXT);
+            with_cp(s, "name ", cp, "");    /* at the end */
+            assert_int_equal(pit_name_validate(s, strlen(s)), PIT_ERR_TEXT);
+        }
+    }
+
+    /* Trojan Source: shows as "invoiceexe.pdf" */
+    strcpy(s, "invoice\xe2\x80\xae" "fdp.exe");
+    assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_ERR_TEXT);
+    assert_int_equal(why.cp, 0x202e);
+    assert_int_equal(why.pos, 8);
+
+    /* the first refused character is the one reported */
+    strcpy(s, "\xc3\xa9\xe2\x80\x8b\xe2\x80\xae");     /* e-acute ZWSP RLO */
+    assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_ERR_TEXT);
+    assert_int_equal(why.cp, 0x200b);
+    assert_int_equal(why.pos, 2);
+    strcpy(s, "a\xe2\x80\xae\x07");                    /* RLO before BEL */
+    assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_ERR_TEXT);
+    assert_int_equal(why.fault, PIT_TEXT_INVISIBLE);
+    strcpy(s, "a\x07\xe2\x80\xae");                    /* BEL before RLO */
+    assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_ERR_TEXT);
+    assert_int_equal(why.fault, PIT_TEXT_CONTROL);
+    assert_int_equal(why.cp, 0x07);
+
+    /* a joined emoji sequence (ZWJ) is refused: the documented price */
+    strcpy(s, "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb");
+    assert_int_equal(pit_name_validate(s, strlen(s)), PIT_ERR_TEXT);
+}
+
+static void test_name_accepts_the_neighbours_of_refused_ranges(void **state)
+{
+    static const uint32_t  ok[] = {
+        0x00ac, 0x00ae, 0x061b, 0x061d, 0x180d, 0x180f,
+        0x200a,                         /* hair space, a blank */
+        0x2010, 0x2027,
+        0x202f,                         /* narrow no-break space, a blank */
+        0x205f,                         /* medium mathematical space */
+        0x2070, 0xfefc, 0xff01,
+        0x034f, 0xfe0f,                 /* marks: allowed, not visible */
+    };
+    pit_text_problem_t  why;
+    size_t              i;
+    char                s[64];
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        with_cp(s, "a", ok[i], "b");
+        if (pit_name_check(s, strlen(s), &why) != PIT_OK) {
+            print_error("U+%04X in a name was refused\n", (unsigned) ok[i]);
+        }
+        assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_OK);
+        assert_int_equal(why.fault, PIT_TEXT_OK);
+        assert_int_equal(pit_description_validate(s, strlen(s)), PIT_OK);
+    }
+}
+
+static void test_name_needs_a_visible_character(void **state) {
+    static const uint32_t  blank[] = {
+        0x0020, 0x00a0, 0x1680, 0x2000, 0x2001, 0x2005, 0x2009, 0x200a,
+        0x202f, 0x205f, 0x3000,
+        0x115f, 0x1160, 0x3164, 0xffa0,         /* Hangul fillers */
+        0x2800,                                 /* Braille blank */
+        0x034f, 0xfe00, 0xfe0f, 0xe0020, 0xe007f, 0xe0100, 0xe01ef,
+    };
+    static const text_case_t  visible[] = {
+        T("x", PIT_OK, "one letter"),
+        T(" x ", PIT_OK, "padded"),
+        T("\xe3\x80\x80x\xe3\x80\x80", PIT_OK, "ideographic spaces around"),
+        T("Caf\xc3\xa9", PIT_OK, "accented"),
+        T("\xc3\x85ngstr\xc3\xb6m", PIT_OK, "accented, more"),
+        T("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", PIT_OK, "CJK"),
+        T("\xf0\x9f\x98\x80", PIT_OK, "emoji"),
+        T("\xe2\x9d\xa4\xef\xb8\x8f", PIT_OK, "emoji + VS16"),
+        T("\xd8\xaa\xd8\xb7\xd8\xa8\xd9\x8a\xd9\x82", PIT_OK, "Arabic"),
+        T("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", PIT_OK, "Hebrew"),
+        T("\xea\xb0\x80", PIT_OK, "Hangul syllable"),
+        T(".", PIT_OK, "punctuation"),
+        T("   ", PIT_ERR_NAME, "three spaces"),
+        T(" \xc2\xa0\xe3\x80\x80\xe2\x80\x8a", PIT_ERR_NAME, "mixed blanks"),
+        T("\xe3\x85\xa4\xe3\x85\xa4", PIT_ERR_NAME, "two U+3164"),
+        T("", PIT_ERR_NAME, "empty"),
+    };
+    pit_text_problem_t  why;
+    size_t              i;
+    char                s[64];
+
+    for (i = 0; i < sizeof(blank) / sizeof(blank[0]); i++) {
+        with_cp(s, "", blank[i], "");
+        if (pit_name_check(s, strlen(s), &why) != PIT_ERR_NAME) {
+            print_error("a name of U+%04X alone was not refused\n",
+                        (unsigned) blank[i]);
+        }
+        assert_int_equal(pit_name_check(s, strlen(s), &why), PIT_ERR_NAME);
+        assert_int_equal(why.fault, PIT_TEXT_BLANK);
+        assert_int_equal(why.cp, 0);
+
+        with_cp(s, "a", blank[i], "b");         /* inside a name: fine */
+        assert_int_equal(pit_name_validate(s, strlen(s)), PIT_OK);
+        with_cp(s, "", blank[i], "");           /* a description: fine */
+        assert_int_equal(pit_description_validate(s, strlen(s)), PIT_OK);
+    }
+
+    for (i = 0; i < sizeof(visible) / sizeof(visible[0]); i++) {
+        if (pit_name_validate(visible[i].s, visible[i].len)
+            != visible[i].expect)
+        {
+            print_error("case %zu (%s)\n", i, visible[i].why);
+        }
+        assert_int_equal(pit_name_validate(visible[i].s, visible[i].len),
+                         visible[i].expect);
+    }
+
+    /* 200 blanks and one letter is 201 characters: too long wins */
+    {
+        char  *b = repeat(" ", 200), *n = malloc(202);
+
+        assert_int_equal(pit_name_check(b, 200, &why), PIT_ERR_NAME);
+        assert_int_equal(why.fault, PIT_TEXT_BLANK);
+        sprintf(n, "%sx", b);
+        assert_int_equal(pit_name_check(n, 201, &why), PIT_ERR_NAME);
+        assert_int_equal(why.fault, PIT_TEXT_TOO_LONG);
+        assert_int_equal(why.max, PIT_NAME_MAX_CHARS);
+        free(b);
+        free(n);
+    }
+}
+
+static void test_description_refuses_invisible_may_be_blank(void **state) {
+    pit_text_problem_t  why;
+
+    assert_int_equal(pit_description_check("", 0, &why), PIT_OK);
+    assert_int_equal(pit_description_check("   ", 3, &why), PIT_OK);
+    assert_int_equal(pit_description_check("\xe3\x80\x80", 3, &why), PIT_OK);
+    assert_int_equal(pit_description_check("ok \xe2\x80\xae", 6, &why),
+                     PIT_ERR_TEXT);
+    assert_int_equal(why.fault, PIT_TEXT_INVISIBLE);
+    assert_int_equal(why.cp, 0x202e);
+    assert_int_equal(why.pos, 4);
+    assert_int_equal(pit_description_check("\xef\xbb\xbf", 3, &why),
+                     PIT_ERR_TEXT);
+    assert_int_equal(why.cp, 0xfeff);
+    assert_int_equal(pit_description_check("a\xe2\x80\xa8z", 5, &why),
+                     PIT_ERR_TEXT);
+    assert_int_equal(why.cp, 0x2028);
+}
+
+static void test_text_problem_names_the_cause(void **state) {
+    pit_text_problem_t  why;
+    char                buf[160], small[12];
+    char               *d;
+
+    assert_int_equal(pit_name_check("invoice\xe2\x80\xae" "fdp.exe", 17,
+                                    &why), PIT_ERR_TEXT);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+        "holds an invisible or bidirectional control character "
+        "(U+202E at character 8)");
+    assert_int_equal(pit_name_check(" \xe3\x80\x80", 4, &why), PIT_ERR_NAME);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+                        "must contain a visible character");
+    assert_int_equal(pit_name_check("", 0, &why), PIT_ERR_NAME);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+                        "must contain a visible character");
+    assert_int_equal(pit_name_check("a\x07", 2, &why), PIT_ERR_TEXT);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+                        "holds a control character (U+0007 at character 2)");
+    assert_int_equal(pit_name_check("ab\xff", 3, &why), PIT_ERR_TEXT);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+                        "is not valid UTF-8 (at character 3)");
+    assert_int_equal(pit_name_check("x\xf3\xa0\x80\x81", 5, &why), PIT_OK);
+
+    d = repeat("d", 501);
+    assert_int_equal(pit_description_check(d, 501, &why),
+                     PIT_ERR_DESCRIPTION);
+    assert_string_equal(pit_text_problem_format(&why, buf, sizeof(buf)),
+                        "must be at most 500 characters");
+    free(d);
+
+    assert_string_equal(pit_text_problem_format(NULL, buf, sizeof(buf)),
+                        "is valid");
+    assert_int_equal(pit_name_check("a\xe2\x81\xa6", 4, &why), PIT_ERR_TEXT);
+    assert_string_equal(pit_text_problem_format(&why, small, sizeof(small)),
+                        "holds an in");             /* truncated, ends */
+    assert_null(pit_text_problem_format(&why, NULL, 0));
+}
+
+static void test_stored_names_decode_by_the_old_rule(void **state) {
+    static const char  *names[] = {
+        "\"evil\\u202egpj.exe\"", "\"   \"", "\"\\u3000\"",
+        "\"zw\\u200bsp\"", "\"\\ufeffbom\"",
+    };
+    pit_integration_t  *in;
+    char               *json, buf[PIT_JSON_MAX];
+    size_t              i, len;
+
+    in = malloc(sizeof(*in));
+    assert_non_null(in);
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json = mutate(ACTIVE_JSON, "name", names[i]);
+        assert_int_equal(pit_integration_from_json(json, strlen(json), in),
+                         PIT_OK);
+        /* and it can be written back: rotation rewrites the record */
+        assert_int_equal(pit_integration_to_json(in, buf, sizeof(buf), &len),
+                         PIT_OK);
+        /* but it is not a name one can give now */
+        assert_int_not_equal(pit_name_validate(in->name, strlen(in->name)),
+                             PIT_OK);
+        free(json);
+    }
+
+    json = mutate(ACTIVE_JSON, "description", "\"\\u2066x\\u2069\"");
+    assert_int_equal(pit_integration_from_json(json, strlen(json), in),
+                     PIT_OK);
+    assert_int_equal(pit_integration_to_json(in, buf, sizeof(buf), &len),
+                     PIT_OK);
+    free(json);
+
+    /* what was refused before still is */
+    json = mutate(ACTIVE_JSON, "name", "\"a\\u0085\"");
+    assert_int_equal(pit_integration_from_json(json, strlen(json), in),
+                     PIT_ERR_TEXT);
+    free(json);
+    json = mutate(ACTIVE_JSON, "name", "\"\"");
+    assert_int_equal(pit_integration_from_json(json, strlen(json), in),
+                     PIT_ERR_NAME);
+    free(json);
+
+    free(in);
 }
 
 static void test_created_by_is_0_to_128_characters(void **state) {
@@ -1303,6 +1607,12 @@ int main(void) {
         cmocka_unit_test(test_name_rejects_invalid_utf8_and_controls),
         cmocka_unit_test(test_name_counts_characters_not_bytes),
         cmocka_unit_test(test_description_is_0_to_500_characters),
+        cmocka_unit_test(test_name_refuses_invisible_and_bidi_characters),
+        cmocka_unit_test(test_name_accepts_the_neighbours_of_refused_ranges),
+        cmocka_unit_test(test_name_needs_a_visible_character),
+        cmocka_unit_test(test_description_refuses_invisible_may_be_blank),
+        cmocka_unit_test(test_text_problem_names_the_cause),
+        cmocka_unit_test(test_stored_names_decode_by_the_old_rule),
         cmocka_unit_test(test_created_by_is_0_to_128_characters),
         cmocka_unit_test(test_account_is_1_to_64_of_alnum_dash_underscore),
         cmocka_unit_test(test_decoders_reject_what_is_not_a_v1_object),
