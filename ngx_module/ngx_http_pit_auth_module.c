@@ -26,6 +26,7 @@
 #include "pit_query.h"
 #include "pit_path.h"
 
+#include "ngx_http_pit_auth_compat.h"
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
 #include "ngx_http_pit_auth_openapi.h"
@@ -201,6 +202,10 @@ static ngx_int_t ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
 static ngx_int_t ngx_http_pit_auth_move_run(ngx_http_request_t *r,
     ngx_list_part_t *run);
 static ngx_int_t ngx_http_pit_auth_is_array(ngx_uint_t offset);
+#if (NGX_HTTP_PIT_AUTH_HEADER_CHAINS)
+static void ngx_http_pit_auth_relink(ngx_list_part_t *part,
+    ngx_table_elt_t *from, ngx_table_elt_t *to, ngx_uint_t n);
+#endif
 static ngx_int_t ngx_http_pit_auth_header_matches(ngx_table_elt_t *h,
     ngx_uint_t authorization);
 static ngx_uint_t ngx_http_pit_auth_count_authorization(
@@ -1845,6 +1850,7 @@ ngx_http_pit_auth_push_annotation(ngx_list_t *list,
     h->lowcase_key = hd->lowcase;
     h->hash = hd->hash;
     h->value = *value;
+    ngx_http_pit_auth_header_unchained(h);
 
     return NGX_OK;
 }
@@ -1873,6 +1879,7 @@ ngx_http_pit_auth_push_header(ngx_list_t *list, ngx_pool_t *pool, char *name,
     h->key.len = len;
     h->value = *value;
     h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, len);
+    ngx_http_pit_auth_header_unchained(h);
 
     return h;
 }
@@ -1895,6 +1902,9 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
     ngx_list_t       *list;
     ngx_list_part_t   head, *part, *last, *p;
     ngx_table_elt_t  *h;
+#if (NGX_HTTP_PIT_AUTH_HEADER_CHAINS)
+    ngx_table_elt_t  *from;
+#endif
 
     list = &r->headers_in.headers;
 
@@ -1954,9 +1964,18 @@ ngx_http_pit_auth_remove_headers(ngx_http_request_t *r,
         }
     }
 
+#if (NGX_HTTP_PIT_AUTH_HEADER_CHAINS)
+    from = last->elts;
+#endif
+
     if (ngx_http_pit_auth_move_run(r, last) != NGX_OK) {
         return NGX_ERROR;
     }
+
+#if (NGX_HTTP_PIT_AUTH_HEADER_CHAINS)
+    ngx_http_pit_auth_relink(head.next ? head.next : last, from, last->elts,
+                             last->nelts);
+#endif
 
     if (head.next == NULL) {
 
@@ -2035,6 +2054,41 @@ ngx_http_pit_auth_move_run(ngx_http_request_t *r, ngx_list_part_t *run)
 }
 
 
+#if (NGX_HTTP_PIT_AUTH_HEADER_CHAINS)
+
+/*
+ * Headers of one name are chained through next (Cookie, X-Forwarded-For):
+ * a link into the moved run, from the run itself or from a part before
+ * it, must lead to the copy.
+ */
+
+static void
+ngx_http_pit_auth_relink(ngx_list_part_t *part, ngx_table_elt_t *from,
+    ngx_table_elt_t *to, ngx_uint_t n)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    for ( /* void */ ; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].next >= from && h[i].next < from + n) {
+                h[i].next = to + (h[i].next - from);
+            }
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_pit_auth_is_array(ngx_uint_t offset)
+{
+    return 0;
+}
+
+#else
+
 /* Returns 1 for the headers_in fields that are arrays of pointers. */
 
 static ngx_int_t
@@ -2048,6 +2102,8 @@ ngx_http_pit_auth_is_array(ngx_uint_t offset)
 
     return offset == offsetof(ngx_http_headers_in_t, cookies);
 }
+
+#endif
 
 
 static ngx_int_t
