@@ -49,7 +49,7 @@ static const char *pit_method_keys[PIT_METHODS] = {
 int pit_method_from_name(const char *s, size_t len) {
     int m;
 
-    if (s == NULL) return -1;
+    if (s == NULL || len == 0) return -1;   /* s[0] is not ours then */
 
     /* the first byte and the length tell the candidates apart */
     switch (s[0]) {

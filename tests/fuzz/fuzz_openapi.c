@@ -7,7 +7,9 @@
  * that loads gives routes whose method is known and whose expression is
  * well-formed; a trie that builds returns for each request either no
  * route or one of its own routes with the request's method (or GET for
- * HEAD); an error leaves the table as it was (empty here).
+ * HEAD); an error leaves the table as it was (empty here).  The folded
+ * matcher finds a route whenever the exact one does, and only its own
+ * routes, with the request's method read without case.
  */
 
 #include <stdint.h>
@@ -18,6 +20,36 @@
 #include "pit_scope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Checks pit_trie_match_folded() on "req sp path nl": a route of the
+ * trie's own, with the method read in upper case; one whenever exact.
+ */
+static void folded(const pit_trie_t *trie, const pit_route_t *all, size_t n,
+    const char *req, const char *sp, const char *nl, int exact)
+{
+    const pit_route_t  *r;
+    char                up[8];
+    size_t              i, mlen = (size_t) (sp - req);
+    int                 m = -1;
+
+    r = pit_trie_match_folded(trie, req, mlen, sp + 1,
+                              (size_t) (nl - sp - 1));
+    if (exact && r == NULL) abort();
+    if (r == NULL) return;
+    if (r < all || r >= all + n) abort();
+    if (mlen < sizeof(up)) {
+        for (i = 0; i < mlen; i++) {
+            up[i] = (req[i] >= 'a' && req[i] <= 'z') ? req[i] - 'a' + 'A'
+                                                     : req[i];
+        }
+        m = pit_method_from_name(up, mlen);
+    }
+    if (m < 0) abort();
+    if ((int) r->method != m
+        && !(m == PIT_METHOD_HEAD && r->method == PIT_METHOD_GET))
+        abort();
+}
 
 typedef struct {
     void   *blocks[64];
@@ -93,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              && r->method == PIT_METHOD_GET))
                         abort();
                 }
+                folded(trie, all, n, req, sp, nl, r != NULL);
             }
             req = nl + 1;
         }

@@ -24,8 +24,11 @@ declare -A dict=(
     [redis_url]=redis_url.dict
     [duration]=
     [redact]=authorization.dict
+    [query]=query.dict
+    [path]=path.dict
 )
-all="authorization token_record integration scope_expr redis_url duration redact"
+all="authorization token_record integration scope_expr redis_url duration redact
+     query path"
 if [ -f "$repo/core/pit_openapi.c" ] \
    && [ -f "$repo/tests/fuzz/fuzz_openapi.c" ]; then
     all="$all openapi"

@@ -441,6 +441,126 @@ static void test_very_long_paths_do_not_match(void **state) {
     pit_routes_free(&rt);
 }
 
+/* Returns the template matched by "METHOD path" ignoring case, or "-". */
+static const char *match_folded(const pit_trie_t *t, const char *method,
+    const char *path)
+{
+    const pit_route_t *r = pit_trie_match_folded(t, method, strlen(method),
+                                                 path, strlen(path));
+
+    return r ? r->tmpl : "-";
+}
+
+static const match_case_t folded_cases[] = {
+    { "DELETE",  "/Contacts/1/campaigns/removeAll",
+                 "/contacts/{contactId}/campaigns/removeAll" },
+    { "delete",  "/contacts/1/CAMPAIGNS/REMOVEALL",
+                 "/contacts/{contactId}/campaigns/removeAll" },
+    { "Delete",  "/contacts/1/campaigns/c9",
+                 "/contacts/{contactId}/campaigns/{campaignId}" },
+    { "get",     "/contacts/abc",              "/contacts/{contactId}" },
+    { "gEt",     "/CONTACTS/",                 "/contacts/" },
+    { "GET",     "/Contacts",                  "/contacts/" },
+    { "post",    "/contacts/SEARCH",           "/contacts/search" },
+    /* a folded literal without the method falls back to the parameter */
+    { "GET",     "/CONTACTS/SEARCH",           "/contacts/{contactId}" },
+    { "GET",     "/A/B/D",                     "/a/b/d" },
+    { "GET",     "/A/B/C",                     "/a/{x}/c" },
+    { "GET",     "/a/B/c",                     "/a/{x}/c" },
+    { "head",    "/H",                         "/h" },
+    { "GET",     "/contacts/ABC/Tasks/T1",     "/contacts/{contactId}/tasks/{taskId}" },
+    /* still no match */
+    { "DELETE",  "/Contacts/abc",              "-" },
+    { "options", "/contacts/abc",              "-" },
+    { "foo",     "/contacts/abc",              "-" },
+    { "getx",    "/contacts/abc",              "-" },
+    { "",        "/contacts/abc",              "-" },
+    { "G",       "/",                          "-" },
+    { "GET",     "contacts/abc",               "-" },
+    { "GET",     "/CONTACTS//tasks/t1",        "-" },
+    { "GET",     "/contact/abc",               "-" },
+    { "GET",     "/contacts/abc/tasks",        "-" },
+    { "GET",     "/Contact\xc5\xbf/abc",       "-" },    /* only ASCII */
+};
+
+static void test_match_folded_ignores_case_in_method_and_literals(
+    void **state)
+{
+    pit_routes_t  rt;
+    pit_trie_t   *t = build(&rt, match_paths);
+    size_t        i;
+
+    (void) state;
+    for (i = 0; i < sizeof(folded_cases) / sizeof(folded_cases[0]); i++) {
+        const match_case_t *c = &folded_cases[i];
+        const char         *got = match_folded(t, c->method, c->path);
+
+        if (strcmp(got, c->tmpl) != 0)
+            fail_msg("folded %s %s: got %s want %s", c->method, c->path,
+                     got, c->tmpl);
+    }
+
+    /* whatever the exact matcher finds, the folded one finds a route too */
+    for (i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]); i++) {
+        const match_case_t *c = &match_cases[i];
+
+        if (strcmp(match(t, c->method, c->path), "-") != 0
+            && strcmp(match_folded(t, c->method, c->path), "-") == 0)
+        {
+            fail_msg("folded %s %s: no match", c->method, c->path);
+        }
+    }
+
+    assert_null(pit_trie_match_folded(NULL, "GET", 3, "/", 1));
+    assert_null(pit_trie_match_folded(t, NULL, 0, "/", 1));
+    free(t);
+    pit_routes_free(&rt);
+}
+
+static void test_match_folded_prefers_exact_case_literals(void **state) {
+    pit_routes_t  rt;
+    pit_trie_t   *t = build(&rt,
+        "\"/Users/me\":{\"get\":" S("a") "},"
+        "\"/users/{id}\":{\"get\":" S("b") "},"
+        "\"/users/me/items\":{\"get\":" S("c") "},"
+        "\"/USERS/x\":{\"delete\":" S("d") "}");
+
+    (void) state;
+    assert_string_equal(match(t, "GET", "/users/me"), "/users/{id}");
+    assert_string_equal(match_folded(t, "GET", "/users/me"), "/users/{id}");
+    assert_string_equal(match(t, "GET", "/Users/me"), "/Users/me");
+    assert_string_equal(match_folded(t, "GET", "/Users/me"), "/Users/me");
+    assert_string_equal(match(t, "GET", "/USERS/ME"), "-");
+    assert_string_equal(match_folded(t, "GET", "/USERS/ME"), "/Users/me");
+    assert_string_equal(match_folded(t, "get", "/uSeRs/Me/ITEMS"),
+                        "/users/me/items");
+    /* backtracking over every literal of the same length */
+    assert_string_equal(match_folded(t, "DELETE", "/users/X"), "/USERS/x");
+    assert_string_equal(match(t, "DELETE", "/users/X"), "-");
+    free(t);
+    pit_routes_free(&rt);
+}
+
+static void test_match_folded_long_paths(void **state) {
+    pit_routes_t  rt;
+    pit_trie_t   *t = build(&rt, match_paths);
+    char         *p;
+    size_t        i, n = 200000;
+
+    (void) state;
+    p = malloc(n);
+    assert_non_null(p);
+    for (i = 0; i < n; i++) p[i] = (i % 2) ? 'X' : '/';
+    assert_null(pit_trie_match_folded(t, "GET", 3, p, n));
+    memcpy(p, "/CONTACTS/", 10);
+    memset(p + 10, 'x', n - 10);
+    assert_string_equal(pit_trie_match_folded(t, "get", 3, p, n)->tmpl,
+                        "/contacts/{contactId}");
+    free(p);
+    free(t);
+    pit_routes_free(&rt);
+}
+
 typedef struct {
     const char  *what;
     const char  *paths;
@@ -640,6 +760,9 @@ int main(void) {
         cmocka_unit_test(test_very_long_paths_do_not_match),
         cmocka_unit_test(test_conflicts_name_both_sources),
         cmocka_unit_test(test_same_template_other_method_is_no_conflict),
+        cmocka_unit_test(test_match_folded_ignores_case_in_method_and_literals),
+        cmocka_unit_test(test_match_folded_prefers_exact_case_literals),
+        cmocka_unit_test(test_match_folded_long_paths),
         cmocka_unit_test(test_empty_table_matches_nothing),
         cmocka_unit_test(test_allocation_failure_is_reported),
         cmocka_unit_test(test_highlevel_files_give_every_operation_its_scope),
