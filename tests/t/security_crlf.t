@@ -61,7 +61,7 @@ my $t = PitModule->new(http => $MAP, server => $LOCS);
 # the same locations with the raw-path check switched off: the control
 # character check stays (a new directive: today's module refuses it)
 my $ta = PitModule->new(redis => $t->redis, may_fail => 1, http => $MAP,
-    server => "        pit_auth_ambiguous_path allow;\n$LOCS");
+    server => $LOCS =~ s/(pit_auth on;)/$1 pit_auth_ambiguous_path allow;/gr);
 
 my ($id, $TA) = $t->token(account => 'locA', scopes => ['contacts.readonly']);
 

@@ -47,7 +47,7 @@ END
 
 my $t = PitModule->new(server => $LOCS);
 my $ta = PitModule->new(redis => $t->redis, may_fail => 1,
-    server => "        pit_auth_ambiguous_path allow;\n$LOCS");
+    server => $LOCS =~ s/(pit_auth on;)/$1 pit_auth_ambiguous_path allow;/gr);
 
 my (undef, $TA) = $t->token(account => 'locA', scopes => ['contacts.readonly']);
 
