@@ -154,8 +154,10 @@ check('own account, a letter percent-encoded: 200',
       '/contacts/x?locationId=loc%41', 'ok');
 check('own account, another case of the name: 200',
       '/contacts/x?x=1&LOCATIONID=locA', 'ok');
-check('own account, ";" separated from other parameters: 200',
-      '/contacts/x?a=1;locationId=locA;b=2', 'ok');
+check('own account next to a ";": ambiguous (an "&"-only upstream reads '
+      . 'no locationId)', '/contacts/x?a=1;locationId=locA;b=2', 'dup');
+check('own account, ";" elsewhere in the query: 200',
+      '/contacts/x?locationId=locA&a=1;b=2', 'ok');
 check('own account beside lookalike names: 200',
       '/contacts/x?xlocationId=locB&locationIdx=locB&locationId=locA', 'ok');
 check('another account: 403', '/contacts/x?locationId=locB', 'acct');
