@@ -20,6 +20,9 @@
  * same bound, one second, on any change.
  * A reply is stored only if no invalidation of its key (nor a flush, nor a
  * change of the subscriber) happened since its GET was sent.
+ * When Redis fails, an entry answers stale only if the subscriber was up
+ * from its fetch until Redis went away: a subscriber lost while Redis
+ * still answers may have missed the very change that matters.
  */
 
 
