@@ -20,6 +20,9 @@
  * same bound, one second, on any change.
  * A reply is stored only if no invalidation of its key (nor a flush, nor a
  * change of the subscriber) happened since its GET was sent.
+ * When Redis fails, an entry answers stale only if the subscriber was up
+ * from its fetch until Redis went away: a subscriber lost while Redis
+ * still answers may have missed the very change that matters.
  */
 
 
@@ -46,6 +49,7 @@
 #define NGX_HTTP_PIT_AUTH_CACHE_SILENT     1000   /* ms: no beat, unsure */
 #define NGX_HTTP_PIT_AUTH_CACHE_DEAD       3000   /* ms: no beat, reconnect */
 #define NGX_HTTP_PIT_AUTH_CACHE_SETUP      1500   /* ms to subscribe */
+#define NGX_HTTP_PIT_AUTH_CACHE_PROBE      1000   /* ms: Redis alive? */
 #define NGX_HTTP_PIT_AUTH_CACHE_EVICT_MAX  64
 #define NGX_HTTP_PIT_AUTH_CACHE_BITS       128    /* catalogue scopes */
 #define NGX_HTTP_PIT_AUTH_CACHE_DATA_MAX                                      \
@@ -67,6 +71,8 @@ typedef struct {
     int64_t                      expires;    /* ms: fresh until */
     int64_t                      until;      /* ms: the record's deadline */
     int64_t                      used;       /* ms: last use written */
+    uint64_t                     epoch;      /* subscriber's at fetch, if
+                                                it heard; 0: it did not */
     u_char                       negative;   /* no such token */
     u_char                       role;
     u_char                       acct_type;
@@ -101,6 +107,7 @@ typedef struct {
     uint64_t                     invalidations;
     uint64_t                     flushes;
     uint64_t                     stale;
+    uint64_t                     stale_refused;
     uint64_t                     redis_errors;
     uint64_t                     last_used_writes;
 } ngx_http_pit_auth_cache_counters_t;
@@ -118,6 +125,10 @@ typedef struct {
     ngx_pid_t                    sub_pid;
     uint64_t                     sub_epoch;  /* bumped at every change */
     int64_t                      sub_beat;   /* ms: last heartbeat */
+
+    /* stale answers: only from entries of epochs from stale_from on */
+    uint64_t                     stale_from;
+    int64_t                      failing;    /* ms: lookups fail since */
 
     uint64_t                     inval_seq;
     uint64_t                     flush_seq;
@@ -139,6 +150,14 @@ typedef struct {
     ngx_http_pit_auth_redis_callback_t  on_message;
     u_char                       beat[PIT_PREFIX_MAX + NGX_INT64_LEN + 16];
     size_t                       beat_len;   /* heartbeat channel */
+
+    /* after a drop: does Redis still answer (a PING on the lookup pool)? */
+    ngx_event_t                  probe;
+    ngx_http_pit_auth_redis_callback_t  on_probe;
+    uint64_t                     probe_epoch; /* the zone's at the drop */
+    uint64_t                     stale_from;  /* the zone's before it */
+
+    unsigned                     probing:1;
     unsigned                     exiting:1;
 } ngx_http_pit_auth_cache_sub_t;
 
@@ -214,6 +233,11 @@ static void ngx_http_pit_auth_sub_invalidate(
 static void ngx_http_pit_auth_sub_subscribed(
     ngx_http_pit_auth_cache_sub_t *sub, redisReply *rp);
 static void ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub);
+static void ngx_http_pit_auth_sub_probe(ngx_http_pit_auth_cache_sub_t *sub);
+static void ngx_http_pit_auth_sub_probed(void *data, void *reply);
+static void ngx_http_pit_auth_sub_probe_timer(ngx_event_t *ev);
+static void ngx_http_pit_auth_sub_probe_end(ngx_http_pit_auth_cache_sub_t *sub,
+    ngx_uint_t alive, const char *why);
 static void ngx_http_pit_auth_sub_timer(ngx_event_t *ev);
 static ngx_uint_t ngx_http_pit_auth_reply_is(redisReply *rp, size_t i,
     const char *s);
@@ -928,7 +952,8 @@ ngx_http_pit_auth_cache_decode(pit_token_record_t *rec,
 /*
  * Stores the answer to a GET (rec NULL: no such key), unless the key may
  * have changed since the GET was sent: an invalidation of it, a flush or a
- * change of the subscriber in between makes the answer doubtful.
+ * change of the subscriber in between makes the answer doubtful.  Any
+ * answer ends a run of failed lookups.
  */
 
 void
@@ -936,7 +961,7 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *h,
     ngx_http_pit_auth_cache_mark_t *mark, pit_token_record_t *rec,
     ngx_log_t *log)
 {
-    int64_t                           used;
+    int64_t                           used, now;
     ngx_http_pit_auth_cache_node_t   *cn;
     ngx_http_pit_auth_cache_shctx_t  *sh;
     ngx_http_pit_auth_cache_value_t   v;
@@ -950,8 +975,11 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *h,
     }
 
     sh = cache->sh;
+    now = ngx_http_pit_auth_cache_now();
 
     ngx_shmtx_lock(&cache->shpool->mutex);
+
+    sh->failing = 0;
 
     if (!ngx_http_pit_auth_cache_still_true(sh, h, mark)) {
         ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -989,6 +1017,14 @@ ngx_http_pit_auth_cache_store(ngx_http_pit_auth_cache_t *cache, u_char *h,
     ngx_memcpy(cn->hash, h, PIT_HASH_LEN);
     cn->fetched = mark->sent;
     cn->used = used;
+
+    /*
+     * The epoch has not changed since the GET was sent (still_true), so a
+     * subscriber hearing now was up since then; an entry fetched while it
+     * was not is never served stale: no message would have removed it.
+     */
+
+    cn->epoch = ngx_http_pit_auth_cache_sure(sh, now) ? sh->sub_epoch : 0;
     cn->negative = (rec == NULL);
     cn->acct_len = (u_char) v.acct_len;
     cn->extra_len = (u_short) v.extra_len;
@@ -1159,7 +1195,10 @@ ngx_http_pit_auth_cache_flush(ngx_http_pit_auth_cache_t *cache)
 
 /*
  * The GET failed: an entry that expired less than "stale" ago still
- * serves, unless an invalidation removed it.  Returns NGX_OK with rec.
+ * serves, unless an invalidation removed it or one may have been lost: the
+ * subscriber must have been up from the entry's fetch until Redis became
+ * unreachable (sh->stale_from, set by ngx_http_pit_auth_sub_down()).
+ * Returns NGX_OK with rec.
  */
 
 ngx_int_t
@@ -1180,14 +1219,26 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *h,
 
     sh->counters.redis_errors++;
 
+    /* a subscriber lost from now on is explained by this failure */
+
+    if (sh->failing == 0) {
+        sh->failing = now;
+    }
+
     cn = ngx_http_pit_auth_cache_find(cache, h);
 
     if (cn && !cn->negative
         && now < ngx_http_pit_auth_cache_horizon(cache, cn))
     {
-        sh->counters.stale++;
-        ngx_http_pit_auth_cache_copy(cn, rec, &v);
-        rc = NGX_OK;
+        if (cn->epoch == 0 || cn->epoch < sh->stale_from) {
+            sh->counters.stale_refused++;
+            rc = NGX_DECLINED;
+
+        } else {
+            sh->counters.stale++;
+            ngx_http_pit_auth_cache_copy(cn, rec, &v);
+            rc = NGX_OK;
+        }
 
         if (now - sh->stale_logged >= 1000) {
             sh->stale_logged = now;
@@ -1198,6 +1249,14 @@ ngx_http_pit_auth_cache_stale(ngx_http_pit_auth_cache_t *cache, u_char *h,
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
     if (rc != NGX_OK) {
+        if (tell) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "pit_auth: redis unavailable, not serving cached "
+                          "token records stale from zone \"%V\": "
+                          "invalidations may have been lost since their "
+                          "fetch", &cache->shm_zone->shm.name);
+        }
+
         return rc;
     }
 
@@ -1355,7 +1414,7 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
 
         for (i = 0; i < part->nelts; i++) {
             if (shm_zone[i].tag == &ngx_http_pit_auth_module) {
-                size += shm_zone[i].shm.name.len + 640;
+                size += shm_zone[i].shm.name.len + 704;
             }
         }
     }
@@ -1434,13 +1493,15 @@ ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
                        "\"negative_hits\":%uL,\"stores\":%uL,"
                        "\"evictions\":%uL,\"expirations\":%uL,"
                        "\"invalidations\":%uL,\"flushes\":%uL,"
-                       "\"stale\":%uL,\"redis_errors\":%uL,"
+                       "\"stale\":%uL,\"stale_refused\":%uL,"
+                       "\"redis_errors\":%uL,"
                        "\"last_used_writes\":%uL,\"subscriber\":\"%s\","
                        "\"subscriber_pid\":%P}",
                        &cache->shm_zone->shm.name, cache->shm_zone->shm.size,
                        sfree, entries, c.hits, c.misses, c.negative_hits,
                        c.stores, c.evictions, c.expirations, c.invalidations,
-                       c.flushes, c.stale, c.redis_errors, c.last_used_writes,
+                       c.flushes, c.stale, c.stale_refused, c.redis_errors,
+                       c.last_used_writes,
                        sure ? "up" : "down", pid);
 }
 
@@ -1486,11 +1547,18 @@ ngx_http_pit_auth_cache_init_process(ngx_cycle_t *cycle)
             sub->on_tracking.data = sub;
             sub->on_message.handler = ngx_http_pit_auth_sub_message;
             sub->on_message.data = sub;
+            sub->on_probe.handler = ngx_http_pit_auth_sub_probed;
+            sub->on_probe.data = sub;
 
             sub->timer.handler = ngx_http_pit_auth_sub_timer;
             sub->timer.data = sub;
             sub->timer.log = cycle->log;
             sub->timer.cancelable = 1;
+
+            sub->probe.handler = ngx_http_pit_auth_sub_probe_timer;
+            sub->probe.data = sub;
+            sub->probe.log = cycle->log;
+            sub->probe.cancelable = 1;
 
             cache->sub = sub;
 
@@ -1531,6 +1599,10 @@ ngx_http_pit_auth_cache_exit_process(ngx_cycle_t *cycle)
 
             if (cache->sub->timer.timer_set) {
                 ngx_del_timer(&cache->sub->timer);
+            }
+
+            if (cache->sub->probe.timer_set) {
+                ngx_del_timer(&cache->sub->probe);
             }
 
             if (cache->sub->rd) {
@@ -1809,6 +1881,16 @@ ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_cache_sub_t *sub,
 
     sub->state = NGX_HTTP_PIT_AUTH_SUB_UP;
 
+    /* what a probe would tell no longer matters: nothing older is left */
+
+    if (sub->probing) {
+        sub->probing = 0;
+
+        if (sub->probe.timer_set) {
+            ngx_del_timer(&sub->probe);
+        }
+    }
+
     ngx_log_error(NGX_LOG_INFO, sub->timer.log, 0,
                   "pit_auth: invalidation subscriber up for \"%V\"%s",
                   &sub->cache->shm_zone->shm.name,
@@ -1816,12 +1898,21 @@ ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_cache_sub_t *sub,
 }
 
 
-/* The subscriber is gone: every worker must stop trusting the zone. */
+/*
+ * The subscriber is gone: every worker must stop trusting the zone, and
+ * invalidations may have been lost from now on.  Cached entries may still
+ * be served stale only if Redis itself went away, since a Redis that is
+ * unreachable changes nothing: lookups failing already explain the drop;
+ * otherwise stale answers stop until a PING on the lookup pool fails.
+ * The PING decides in both cases: an answer proves Redis alive after the
+ * drop, and stale answers from entries fetched before it stop for good
+ * (until a new subscription flushes the zone anyway).
+ */
 
 static void
 ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub)
 {
-    ngx_uint_t                        was;
+    ngx_uint_t                        was, ours, explained;
     ngx_http_pit_auth_cache_shctx_t  *sh;
 
     if (sub->state == NGX_HTTP_PIT_AUTH_SUB_DOWN) {
@@ -1832,23 +1923,154 @@ ngx_http_pit_auth_sub_down(ngx_http_pit_auth_cache_sub_t *sub)
     sub->state = NGX_HTTP_PIT_AUTH_SUB_DOWN;
 
     sh = sub->cache->sh;
+    explained = 0;
 
     ngx_shmtx_lock(&sub->cache->shpool->mutex);
 
-    if (sh->sub_pid == ngx_pid) {
+    ours = (sh->sub_pid == ngx_pid);
+
+    if (ours) {
         sh->sub_up = 0;
         sh->sub_epoch++;
     }
 
+    if (ours && was) {
+        explained = (sh->failing != 0);
+
+        sub->probe_epoch = sh->sub_epoch;
+        sub->stale_from = sh->stale_from;
+
+        if (!explained) {
+            sh->stale_from = sh->sub_epoch;
+        }
+    }
+
     ngx_shmtx_unlock(&sub->cache->shpool->mutex);
 
-    if (was && !sub->exiting) {
-        ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
-                      "pit_auth: invalidation subscriber for \"%V\" lost; "
-                      "entries are honoured for %d ms after their fetch",
-                      &sub->cache->shm_zone->shm.name,
-                      NGX_HTTP_PIT_AUTH_CACHE_UNSURE);
+    if (!was || sub->exiting) {
+        return;
     }
+
+    ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
+                  "pit_auth: invalidation subscriber for \"%V\" lost; "
+                  "entries are honoured for %d ms after their fetch%s",
+                  &sub->cache->shm_zone->shm.name,
+                  NGX_HTTP_PIT_AUTH_CACHE_UNSURE,
+                  explained ? ", redis lookups were failing"
+                            : ", none served stale unless redis is down");
+
+    if (ours) {
+        ngx_http_pit_auth_sub_probe(sub);
+    }
+}
+
+
+/* Never blocks: the PING is queued, its answer or its timer decides. */
+
+static void
+ngx_http_pit_auth_sub_probe(ngx_http_pit_auth_cache_sub_t *sub)
+{
+    size_t       lens[1];
+    const char  *argv[1];
+
+    sub->probing = 1;
+
+    argv[0] = "PING";
+    lens[0] = 4;
+
+    if (ngx_http_pit_auth_redis_command(sub->cache->backend, &sub->on_probe,
+                                        1, argv, lens)
+        != NGX_OK)
+    {
+        ngx_http_pit_auth_sub_probe_end(sub, 0, "lookup connection down");
+        return;
+    }
+
+    ngx_add_timer(&sub->probe, NGX_HTTP_PIT_AUTH_CACHE_PROBE);
+}
+
+
+/* Any reply, even an error, is Redis reading a command after the drop. */
+
+static void
+ngx_http_pit_auth_sub_probed(void *data, void *reply)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = data;
+
+    /* a late reply to a probe already decided, or to an older one */
+
+    if (!sub->probing || sub->exiting) {
+        return;
+    }
+
+    ngx_http_pit_auth_sub_probe_end(sub, reply != NULL,
+                                    reply ? NULL : "connection lost");
+}
+
+
+static void
+ngx_http_pit_auth_sub_probe_timer(ngx_event_t *ev)
+{
+    ngx_http_pit_auth_cache_sub_t  *sub = ev->data;
+
+    if (sub->probing) {
+        ngx_http_pit_auth_sub_probe_end(sub, 0, "timed out");
+    }
+}
+
+
+static void
+ngx_http_pit_auth_sub_probe_end(ngx_http_pit_auth_cache_sub_t *sub,
+    ngx_uint_t alive, const char *why)
+{
+    ngx_uint_t                        ours;
+    ngx_http_pit_auth_cache_shctx_t  *sh;
+
+    sub->probing = 0;
+
+    if (sub->probe.timer_set) {
+        ngx_del_timer(&sub->probe);
+    }
+
+    sh = sub->cache->sh;
+
+    ngx_shmtx_lock(&sub->cache->shpool->mutex);
+
+    /* only while the drop it was about is the zone's last word */
+
+    ours = (sh->sub_pid == ngx_pid && !sh->sub_up);
+
+    if (ours && alive && sh->stale_from < sub->probe_epoch) {
+        sh->stale_from = sub->probe_epoch;
+    }
+
+    if (ours && !alive && sh->stale_from == sub->probe_epoch) {
+        sh->stale_from = sub->stale_from;
+    }
+
+    ngx_shmtx_unlock(&sub->cache->shpool->mutex);
+
+    if (!ours) {
+        return;
+    }
+
+    if (alive) {
+        ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
+                      "pit_auth: redis %V answers though the invalidation "
+                      "subscriber for \"%V\" was lost: invalidations may "
+                      "have been lost, entries cached until then are not "
+                      "served stale",
+                      ngx_http_pit_auth_redis_name(sub->cache->backend),
+                      &sub->cache->shm_zone->shm.name);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, sub->timer.log, 0,
+                  "pit_auth: redis %V did not answer (%s) when the "
+                  "invalidation subscriber for \"%V\" was lost: entries "
+                  "cached while it was up may be served stale",
+                  ngx_http_pit_auth_redis_name(sub->cache->backend), why,
+                  &sub->cache->shm_zone->shm.name);
 }
 
 
