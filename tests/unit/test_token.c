@@ -482,8 +482,8 @@ static const redact_case_t redact_cases[] = {
                            "pit-*****Z**Z****_****:****.**********Z*",    1 },
     { "seven typos",       "pit-6490aZb2Zc3d4_4e5f:8a9b.0c1d2e3fe7ZZ",
                            "pit-6490aZb2Zc3d4_4e5f:8a9b.0c1d2e3fe7ZZ",    0 },
-    { "not one word",      "pit-6490a b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
-                           "pit-6490a b2-c3d4-4e5f-8a9b-0c1d2e3fe762",    0 },
+    { "split by a space",  "pit-6490a b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit-***** **-****-****-****-************",    1 },
     { "two tokens, typos", "pit-6490a1b2-c3d4-4e5f-8a9b-0c1pit-"
                            "6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
                            "pit-********-****-****-****-***pit-"
@@ -500,8 +500,8 @@ static const redact_case_t redact_cases[] = {
     { "product name",      "/opt/pit-auth/pit-auth.conf",
                            "/opt/pit-auth/pit-auth.conf",                 0 },
     { "short word",        "pit-face off",        "pit-face off",         0 },
-    { "no dash",           "pit_6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
-                           "pit_6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",    0 },
+    { "underscore first",  "pit_6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762",
+                           "pit_********-****-****-****-************",    1 },
     { "already masked",    MASKED,                MASKED,                 0 },
     { "hint",              "pit-6490****-****-****-****e762",
                            "pit-6490****-****-****-****e762",             0 },
