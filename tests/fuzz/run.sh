@@ -23,7 +23,7 @@ declare -A dict=(
     [scope_expr]=scope_expr.dict
     [redis_url]=redis_url.dict
     [duration]=
-    [redact]=authorization.dict
+    [redact]=redact.dict
 )
 all="authorization token_record integration scope_expr redis_url duration redact"
 if [ -f "$repo/core/pit_openapi.c" ] \
