@@ -201,6 +201,140 @@ void pit_token_hint(const char *token, size_t len, char *out) {
 }
 
 
+/* -----------------------------------------------------------------------------
+ * Redaction
+ *
+ * What nginx logs is not always the token as issued: a query string may
+ * carry it percent-encoded ("pit%2D...", "%70it-", "%31" for '1'), and a
+ * client may send it with '_', '.', ' ', '+' or nothing between its groups,
+ * split by a space, or cut short.  The scan below reads "units": one byte,
+ * or a %XX escape read as the byte it encodes, so every spelling of a
+ * character is one thing to look at, and keeps to one pass over the line.
+ * -------------------------------------------------------------------------- */
+
+#define PIT_TOKEN_HEX         32      /* hex digits of a token's secret */
+#define PIT_REDACT_MIN_HEX    8       /* fewer cannot show 8 in a row */
+#define PIT_REDACT_SEP_RUN    2       /* separators in a row in a run */
+#define PIT_REDACT_GAP        3       /* bytes bridged to a split tail */
+
+/* A run of hex digits and separators, as pit_redact_run() reads it. */
+typedef struct {
+    size_t  end;        /* offset just past its last hex digit */
+    size_t  stop;       /* offset of the unit that ended it, or len */
+    size_t  hex;        /* hex digits in it, raw or encoded */
+    int     lead;       /* the separator it starts with, or -1 */
+} pit_redact_run_t;
+
+/*
+ * Returns the length of the unit at s[0..n) (n > 0): 3 for a %XX escape,
+ * whose byte goes to *c, else 1 with *c = s[0].
+ */
+static size_t pit_redact_unit(const char *s, size_t n, int *c) {
+    int  hi, lo;
+
+    if (s[0] == '%' && n >= 3) {
+        hi = pit_hex_value((unsigned char) s[1]);
+        lo = pit_hex_value((unsigned char) s[2]);
+        if (hi >= 0 && lo >= 0) {
+            *c = hi << 4 | lo;
+            return 3;
+        }
+    }
+    *c = (unsigned char) s[0];
+    return 1;
+}
+
+/*
+ * Returns 1 if c may stand between the groups of a token: the dash, what
+ * clients and forms put in its place, and blanks, which split a token
+ * pasted across two words.
+ */
+static int pit_redact_is_sep(int c) {
+    return c == '-' || c == '_' || c == '.' || c == ' ' || c == '+'
+           || c == '\t';
+}
+
+/*
+ * Returns 1 if c may sit between a masked partial token and the rest of
+ * it (a blank or punctuation), else 0.  Not '%' (escapes are units), not
+ * '*' (what masking leaves), never a line end.
+ */
+static int pit_redact_is_gap(unsigned char c) {
+    return c == ' ' || c == '\t'
+           || (c > ' ' && c < 0x7f && !pit_is_alnum(c) && c != '%'
+               && c != '*');
+}
+
+/*
+ * Returns the length of "pit" (any case, any letter %XX-encoded) at
+ * s[0..n), or 0.  *raw is set to 1 when it is spelled without escapes.
+ */
+static size_t pit_redact_prefix(const char *s, size_t n, int *raw) {
+    static const char  word[] = "pit";
+    size_t             k, pos = 0, ulen;
+    int                c;
+
+    *raw = 1;
+    for (k = 0; k < 3; k++) {
+        if (pos == n) return 0;
+        ulen = pit_redact_unit(s + pos, n - pos, &c);
+        if ((c | 0x20) != word[k]) return 0;
+        if (ulen != 1) *raw = 0;
+        pos += ulen;
+    }
+    return pos;
+}
+
+/*
+ * Reads the run of hex digits and separators (at most PIT_REDACT_SEP_RUN
+ * in a row) at s[0..n) into *r, up to max_hex hex digits: a token has no
+ * more, so what follows one is not swallowed.
+ */
+static void pit_redact_run(const char *s, size_t n, size_t max_hex,
+    pit_redact_run_t *r)
+{
+    size_t  pos = 0, ulen, seps = 0;
+    int     c;
+
+    r->end = 0;
+    r->hex = 0;
+    r->lead = -1;
+
+    while (pos < n && r->hex < max_hex) {
+        ulen = pit_redact_unit(s + pos, n - pos, &c);
+        if (pit_hex_value((unsigned char) c) >= 0) {
+            r->hex++;
+            r->end = pos + ulen;
+            seps = 0;
+        } else if (pit_redact_is_sep(c) && seps < PIT_REDACT_SEP_RUN) {
+            if (pos == 0) r->lead = c;
+            seps++;
+        } else {
+            break;
+        }
+        pos += ulen;
+    }
+    r->stop = pos;
+}
+
+/*
+ * Masks every hex digit of the run at s[0..end): a raw digit becomes '*',
+ * and so do both digits of an escape that encodes one (an escape for a
+ * separator is kept: it tells nothing).
+ */
+static void pit_redact_mask(char *s, size_t end) {
+    size_t  pos = 0, ulen;
+    int     c;
+
+    while (pos < end) {
+        ulen = pit_redact_unit(s + pos, end - pos, &c);
+        if (pit_hex_value((unsigned char) c) >= 0) {
+            memset(s + pos + (ulen == 3), '*', ulen == 3 ? 2 : 1);
+        }
+        pos += ulen;
+    }
+}
+
 /*
  * Returns how many characters of s[0..len) follow the token shape after
  * "pit-" (hex of either case where a token has hex, dashes where it has
@@ -223,8 +357,9 @@ static size_t pit_token_shape_run(const char *s, size_t len) {
  * Returns how many of the first n characters of s (n at most
  * PIT_TOKEN_LEN - 4) are what a token has at that place, or 0 if they
  * hold something that ends a word in a header, a query string or a path
- * (blanks, controls, quotes, ,;&=?/\), or another "pit-": then they are
- * not one token with typos.
+ * (blanks, controls, quotes, ,;&=?/\), an escape, or another "pit" in any
+ * spelling: then they are not one token with typos, and masking them
+ * could hide the start of the next token from the scan.
  */
 static size_t pit_token_shape_matches(const char *s, size_t n) {
     size_t         i, m = 0;
@@ -233,12 +368,12 @@ static size_t pit_token_shape_matches(const char *s, size_t n) {
     for (i = 0; i < n; i++) {
         c = (unsigned char) s[i];
 
-        if (c <= ' ' || c >= 0x7f || strchr("\"',;&=?/\\", c) != NULL) {
+        if (c <= ' ' || c >= 0x7f || strchr("\"',;&=?/\\%", c) != NULL) {
             return 0;
         }
 
-        if (i + 3 < n && (c | 0x20) == 'p' && (s[i + 1] | 0x20) == 'i'
-            && (s[i + 2] | 0x20) == 't' && s[i + 3] == '-')
+        if (i + 2 < n && (c | 0x20) == 'p' && (s[i + 1] | 0x20) == 'i'
+            && (s[i + 2] | 0x20) == 't')
         {
             return 0;
         }
@@ -253,53 +388,120 @@ static size_t pit_token_shape_matches(const char *s, size_t n) {
 }
 
 /*
+ * Masks the tail of a token split from its masked start, which ended just
+ * before s: after up to PIT_REDACT_GAP blanks or punctuation (a space, a
+ * comma, a slash), piece by piece until the token's 32 digits are
+ * accounted for.  A piece is masked when it has 8 hex digits or more, or
+ * ends a word: a short hex word ("a bad day") is left to the text it
+ * belongs to.  Returns the offset past the last hex digit masked, or 0.
+ */
+static size_t pit_redact_tail(char *s, size_t n, size_t hex) {
+    pit_redact_run_t  r;
+    size_t            pos = 0, gap, stop, last = 0;
+    int               word_end;
+
+    while (hex < PIT_TOKEN_HEX) {
+        gap = 0;
+        while (gap < PIT_REDACT_GAP && pos + gap < n
+               && pit_redact_is_gap((unsigned char) s[pos + gap]))
+        {
+            gap++;
+        }
+        if (gap == 0) break;
+
+        pit_redact_run(s + pos + gap, n - pos - gap, PIT_TOKEN_HEX - hex, &r);
+        if (r.hex == 0) break;
+
+        stop = pos + gap + r.stop;
+        word_end = (stop == n || !pit_is_alnum((unsigned char) s[stop])
+                    || hex + r.hex == PIT_TOKEN_HEX);
+        if (r.hex < PIT_REDACT_MIN_HEX && !word_end) break;
+
+        pit_redact_mask(s + pos + gap, r.end);
+        hex += r.hex;
+        last = pos + gap + r.end;
+        pos = stop;
+    }
+    return last;
+}
+
+/*
  * Masks tokens in log lines and request lines.  Kept to the shape (not
- * only whole tokens) because what nginx writes may be cut short, and a
- * token with a typo or two is still almost all of a secret.
+ * only whole tokens) because what nginx writes may be cut short, encoded
+ * or mangled by a client, and part of a token is still part of a secret.
+ * Once in a run the scan moves past it, so each byte is looked at a
+ * bounded number of times: a run not masked holds fewer than 8 hex
+ * digits.
  */
 size_t pit_token_redact(char *text, size_t len) {
-    size_t  i, j, n, run, count = 0, body_max = PIT_TOKEN_LEN - 4;
-    char   *body;
-    int     whole, near, cut;
+    pit_redact_run_t  r;
+    size_t            i, j, k, k2, n, count = 0;
+    size_t            body_max = PIT_TOKEN_LEN - 4;
+    char             *body;
+    int               raw, dash, cut, near, masked;
 
     if (text == NULL) return 0;
 
-    for (i = 0; i + PIT_TOKEN_PREFIX_LEN < len; i++) {
-        if ((text[i] | 0x20) != 'p' || (text[i + 1] | 0x20) != 'i'
-            || (text[i + 2] | 0x20) != 't' || text[i + 3] != '-')
+    for (i = 0; i + 3 < len; i++) {
+        if ((text[i] | 0x20) != 'p' && text[i] != '%') continue;
+
+        k = pit_redact_prefix(text + i, len - i, &raw);
+        if (k == 0) continue;
+
+        body = text + i + k;
+        n = len - i - k;
+
+        /* The token as issued keeps what its hint shows. */
+        if (raw && n > body_max && body[0] == '-'
+            && pit_token_shape_run(body + 1, n - 1) == body_max)
         {
+            for (j = 1; j <= body_max; j++) {
+                if (j <= 4 || j > body_max - 4 || body[j] == '-') continue;
+                body[j] = '*';
+            }
+            count++;
+            i += k + body_max;
             continue;
         }
 
-        body = text + i + PIT_TOKEN_PREFIX_LEN;
-        n = len - i - PIT_TOKEN_PREFIX_LEN;
-        run = pit_token_shape_run(body, n);
-        whole = (run == body_max);
-        near = (!whole && n >= body_max
-                && pit_token_shape_matches(body, body_max) >= body_max - 6);
-        cut = (run == n || body[run] == '\n' || body[run] == '\r');
+        /* A token but for a few typos: the whole word after "pit-". */
+        near = (raw && body[0] == '-' && n > body_max
+                && pit_token_shape_matches(body + 1, body_max)
+                   >= body_max - 6);
+
+        /*
+         * Anything else: every hex digit of the run after "pit".  Fewer
+         * than 8 cannot show 8 in a row, so they are left unless the run
+         * after "pit-" is cut by the end of the text or of a line (nginx
+         * truncates long lines): "pit-auth" is a word, "pit-64\n" is not.
+         */
+        pit_redact_run(body, n, PIT_TOKEN_HEX, &r);
+        dash = (r.lead == '-');
+        cut = (r.stop == n || body[r.stop] == '\n' || body[r.stop] == '\r');
+        masked = (r.hex >= PIT_REDACT_MIN_HEX || (r.hex > 0 && dash && cut));
 
         if (near) {
-            run = body_max;             /* a token but for a few typos */
+            for (j = 1; j <= body_max; j++) {
+                if (pit_hex_value((unsigned char) body[j]) >= 0)
+                    body[j] = '*';
+            }
+        }
 
-        } else if (run == 0 || (!whole && run < 8 && !cut)) {
+        if (!masked) {
+            /* a near token's window holds no "pit": the scan goes on */
+            count += near;
             continue;
         }
 
-        for (j = 0; j < run; j++) {
-            if (pit_hex_value((unsigned char) body[j]) < 0) continue;
-            if (whole && (j < 4 || j >= run - 4)) continue;
-            body[j] = '*';
-        }
-
+        pit_redact_mask(body, r.end);
         count++;
-
-        /* a run of hex and dashes holds no other "pit-"; a near token's
-         * last characters may start one */
-
-        if (!near) {
-            i += PIT_TOKEN_PREFIX_LEN + run - 1;
+        j = r.end;
+        if (r.hex < PIT_TOKEN_HEX) {
+            /* from where the run stopped: it may end in separators */
+            k2 = pit_redact_tail(body + r.stop, n - r.stop, r.hex);
+            if (k2 > 0) j = r.stop + k2;
         }
+        i += k + j - 1;
     }
 
     return count;

@@ -96,16 +96,21 @@ void pit_token_hint(const char *token, size_t len, char *out);
 
 /*
  * Masks, in place and at the same length, every token-shaped run in
- * text[0..len): "pit-" (any case) followed by hex digits and dashes in UUID
- * shape (hex in either case).  A whole token keeps its first and last four
- * hex digits, as its hint does ("pit-6490****-****-****-****-********e762");
- * a partial one (at least 8 characters after "pit-", or cut off by the end
- * of text or of a line, as nginx truncates long log lines) has every hex
- * digit masked, and so has a near one (a word of 36 characters after
- * "pit-" with at most 6 out of place: a token with typos).  "pit-auth"
- * and text already masked are left alone.  The length is kept so that a
- * caller's pointers into text stay valid.  Returns the number of runs
- * masked.
+ * text[0..len), however it is spelled: "pit" in any case, any of its
+ * characters possibly %XX-encoded (either case), then hex digits (raw or
+ * encoded) with - _ . + SP HTAB (raw or encoded) or nothing between them.
+ * The token as issued ("pit-" and the 8-4-4-4-12 shape) keeps its first
+ * and last four hex digits, as its hint does ("pit-6490****-****-****-
+ * ****-********e762").  Any other run after "pit" loses every hex digit
+ * (an escape encoding one loses both of its own) once it holds 8 or more,
+ * up to 32; after "pit-" also when cut by the end of text or of a line
+ * (nginx truncates long lines).  The tail of a partial run split off by up
+ * to 3 blanks or punctuation is masked too, and so is a near token (a
+ * word of 36 characters after "pit-" with at most 6 out of place).
+ * "pit-auth", a UUID or hex not after "pit", and text already masked are
+ * left alone; only hex digits change, only into '*', so a second pass
+ * changes nothing and a caller's pointers into text stay valid.  Returns
+ * the number of runs masked.
  */
 size_t pit_token_redact(char *text, size_t len);
 

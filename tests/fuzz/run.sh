@@ -23,7 +23,7 @@ declare -A dict=(
     [scope_expr]=scope_expr.dict
     [redis_url]=redis_url.dict
     [duration]=
-    [redact]=authorization.dict
+    [redact]=redact.dict
     [query]=query.dict
     [path]=path.dict
 )
