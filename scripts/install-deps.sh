@@ -7,6 +7,11 @@
 # for `make test-asan`: it enables deb-src (a separate
 # /etc/apt/sources.list.d/pit-auth-deb-src.sources, mirroring the deb
 # entries) and installs dpkg-dev, which `apt-get source` needs.
+#
+# Browser tests (tests/t/http3.t) drive Debian's chromium with the npm
+# package playwright-core, pinned by tests/browser/package-lock.json: `npm
+# ci` installs it into tests/browser/node_modules, again only when that is
+# missing or the lockfile changed since (a stamp in node_modules).
 set -eu
 
 mode=${1:-}
@@ -14,7 +19,8 @@ mode=${1:-}
 PACKAGES="gcc make pkg-config libssl-dev libjansson-dev libhiredis-dev
 nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
 curl wrk valgrind perl
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+chromium nodejs"
 if [ "$mode" = asan ]; then
     PACKAGES="$PACKAGES dpkg-dev"
 fi
@@ -33,8 +39,29 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+# npm: nodejs builds other than Debian's bring their own
+if ! command -v npm >/dev/null 2>&1; then
+    missing="$missing npm"
+fi
+
+# tests/browser/node_modules from the committed lockfile, when missing or
+# stale.  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: the tests use Debian's chromium.
+npm_deps() {
+    top=$(cd "$(dirname "$0")/.." && pwd)
+    dir=$top/tests/browser
+    stamp=$dir/node_modules/.pit-lock.sha256
+    want=$(sha256sum < "$dir/package-lock.json")
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    echo "install-deps: npm ci in tests/browser" >&2
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+        npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+}
 
 if [ -z "$missing" ] && [ "$need_src" -eq 0 ]; then
+    npm_deps
     exit 0
 fi
 
@@ -73,3 +100,5 @@ for svc in nginx redis-server; do
     fi
     service "$svc" stop >/dev/null 2>&1 || true
 done
+
+npm_deps
