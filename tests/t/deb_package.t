@@ -21,7 +21,7 @@ use PitTest qw(top free_port run_cmd slurp);
 use File::Temp qw(tempdir);
 use File::Find ();
 use Digest::SHA ();
-use Time::HiRes qw(time sleep);
+use Time::HiRes ();
 
 my $top = top();
 my @PKGS = qw(libnginx-mod-http-pit-auth pit-auth-tools);
@@ -109,12 +109,12 @@ my $service_before = service_pid();
 sub manifest {
     my %m;
     File::Find::find({ no_chdir => 1, wanted => sub {
-        my @st = lstat $_ or return;
+        my @st = Time::HiRes::lstat($_) or return;
         my $what = -l _ ? 'link:' . readlink($_)
                  : -d _ ? 'dir'
                  : -f _ ? 'file:' . Digest::SHA->new(256)->addfile($_)->hexdigest
                  : 'other';
-        $m{$_} = sprintf '%s mode=%o uid=%d gid=%d mtime=%d', $what,
+        $m{$_} = sprintf '%s mode=%o uid=%d gid=%d mtime=%.9f', $what,
                          $st[2] & 07777, $st[4], $st[5], $st[9];
     } }, '/etc/nginx');
     return \%m;
@@ -129,8 +129,8 @@ my $tar = "$tmp/etc-nginx.tar";
 my $snapshot = manifest();
 my $packages_before = all_packages();
 {
-    my ($rc, undef, $err) = run_cmd(['tar', '-C', '/etc', '--numeric-owner',
-                                     '-cpf', $tar, 'nginx']);
+    my ($rc, undef, $err) = run_cmd(['tar', '-C', '/etc', '-H', 'posix',
+        '--numeric-owner', '--acls', '--xattrs', '-cpf', $tar, 'nginx']);
     plan skip_all => "cannot save /etc/nginx with tar: $err" if $rc;
 }
 
@@ -163,7 +163,8 @@ sub restore {
     unlink $SNIPPET;
     if (-e $tar) {
         system('rm', '-rf', '/etc/nginx') == 0
-            and system('tar', '-C', '/etc', '--numeric-owner', '-xpf', $tar) == 0
+            and system('tar', '-C', '/etc', '--numeric-owner', '--acls',
+                       '--xattrs', '-xpf', $tar) == 0
             or push @restore_log, [1, '', "restoring /etc/nginx failed\n"];
     }
     my $pid = service_pid();
