@@ -162,10 +162,19 @@ sub restore {
         if @gone;
     unlink $SNIPPET;
     if (-e $tar) {
-        system('rm', '-rf', '/etc/nginx') == 0
-            and system('tar', '-C', '/etc', '--numeric-owner', '--acls',
-                       '--xattrs', '-xpf', $tar) == 0
-            or push @restore_log, [1, '', "restoring /etc/nginx failed\n"];
+        # Unpacked beside it first: /etc/nginx is only replaced (two
+        # renames) once the saved copy is complete.
+        my $new = "/etc/.pit-auth-deb-test.new.$$";
+        my $old = "/etc/.pit-auth-deb-test.old.$$";
+        system('rm', '-rf', $new, $old);
+        if (mkdir($new) && system('tar', '-C', $new, '--numeric-owner',
+                                  '--acls', '--xattrs', '-xpf', $tar) == 0
+            && rename('/etc/nginx', $old) && rename("$new/nginx", '/etc/nginx')) {
+            system('rm', '-rf', $new, $old);
+        } else {
+            push @restore_log, [1, '', "restoring /etc/nginx failed: $! "
+                                       . "(saved copy: $new)\n"];
+        }
     }
     my $pid = service_pid();
     if (!$service_before && $pid) {
