@@ -1,4 +1,5 @@
-# pit-auth: make | make test | make demo | make bench | make fuzz | make clean
+# pit-auth: make | make test | make demo | make bench | make fuzz | make deb |
+#           make clean
 #
 # Core (libpit) and pitctl build with -Wall -Wextra -Werror; the nginx
 # module builds with nginx's own flags through the top-level `config`.
@@ -23,7 +24,7 @@ MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
 PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
-        clean fuzz bench-smoke soak test-asan test-valgrind
+        clean fuzz bench-smoke soak test-asan test-valgrind deb
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -32,15 +33,15 @@ deps:
 
 $(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PIT_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIT_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libpit.a: $(CORE_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/pitctl: $(PITCTL_SRCS) $(PITCTL_HDRS) $(BUILD)/libpit.a
-	$(CC) $(CFLAGS) $(PIT_CFLAGS) -Iscripts -o $@ $(PITCTL_SRCS) \
-	    $(BUILD)/libpit.a $(LDLIBS_CORE)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIT_CFLAGS) $(LDFLAGS) -Iscripts -o $@ \
+	    $(PITCTL_SRCS) $(BUILD)/libpit.a $(LDLIBS_CORE)
 
 module: $(MODULE)
 
@@ -67,9 +68,17 @@ unit-valgrind: $(UNIT_BINS)
 prove: all
 	prove $(PROVE_ARGS)
 
+# The Debian packages libnginx-mod-http-pit-auth and pit-auth-tools, built
+# by dpkg-buildpackage (debian/, dh_nginx) from a copy of the tree in
+# build/deb/src; the .debs land in build/deb/, checked by lintian.
+deb: deps
+	bash scripts/build-deb.sh
+
 # One command on a fresh machine: install what is missing, build, test.
+# As root the packages are built too: tests/t/deb_package.t installs them.
 test: deps
 	$(MAKE) all
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) deb; fi
 	$(MAKE) unit
 	$(MAKE) unit-valgrind
 	$(MAKE) prove

@@ -4,6 +4,10 @@
 # conf_flags, as Debian builds its libnginx-mod-* packages) or any tree
 # given as NGINX_SRC.  The source tree is never written to: configure runs
 # in build/nginx-src, a tree of symlinks.
+#
+# NGX_CC_OPT / NGX_LD_OPT (optional) are passed as --with-cc-opt /
+# --with-ld-opt, as Debian's nginx_mod build system passes dpkg-buildflags:
+# debian/rules sets them for the package build.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +30,11 @@ else
     flags=(--with-compat --with-http_auth_request_module --with-http_v2_module
            --with-debug)
 fi
+
+cc_opt=${NGX_CC_OPT:-}
+ld_opt=${NGX_LD_OPT:-}
+if [ -n "$cc_opt" ]; then flags+=("--with-cc-opt=$cc_opt"); fi
+if [ -n "$ld_opt" ]; then flags+=("--with-ld-opt=$ld_opt"); fi
 
 stamp="$work/.configured"
 # config picks up optional module sources at configure time: a new one,

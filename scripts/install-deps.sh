@@ -19,6 +19,7 @@ mode=${1:-}
 PACKAGES="gcc make pkg-config libssl-dev libjansson-dev libhiredis-dev
 nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
 curl wrk valgrind perl
+debhelper dpkg-dev lintian man-db cpio
 clang libclang-rt-14-dev
 chromium nodejs"
 if [ "$mode" = asan ]; then
