@@ -145,7 +145,7 @@ exit_code_of(pit_err_t rc)
 static int
 fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 {
-    const char  *detail;
+    const char  *detail, *last;
 
     detail = pit_store_error(p->st);
 
@@ -171,15 +171,20 @@ fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
         return fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
                     "be lost if the primary fails now", what, detail);
     case PIT_ERR_NO_PRIMARY:
-        return fail(EXIT_REDIS, "%s: %s: the change was not applied", what,
-                    detail);
+        last = strstr(detail, " (last: ");
+        return fail(EXIT_REDIS, "%s: %.*s: the change was not applied%s",
+                    what, (int) (last ? (size_t) (last - detail)
+                                      : strlen(detail)),
+                    detail, last ? last : "");
     case PIT_ERR_MAYBE_APPLIED:
-        return fail(EXIT_REDIS, "%s: %s: the change may have been applied: "
-                    "check with pitctl %s%s%s", what, detail,
-                    id ? "show " : "list", id ? id : "",
+        last = strstr(detail, " (last: ");
+        return fail(EXIT_REDIS, "%s: %.*s: the change may have been applied: "
+                    "check with pitctl %s%s%s%s", what,
+                    (int) (last ? (size_t) (last - detail) : strlen(detail)),
+                    detail, id ? "show " : "list", id ? id : "",
                     strcmp(what, "create") == 0 || strcmp(what, "rotate") == 0
                     ? " (its new token is not shown: if it was applied, "
-                      "rotate --now to get one)" : "");
+                      "rotate --now to get one)" : "", last ? last : "");
     case PIT_ERR_CORRUPT:
         return fail(EXIT_REDIS, "%s: Redis holds a record that does not "
                     "decode%s%s", what, detail[0] ? ": " : "", detail);
@@ -542,8 +547,7 @@ open_store(pitctl_t *p)
     memset(&url, 0, sizeof(url));
     if (rc != PIT_OK) {
         if (rc == PIT_ERR_NO_PRIMARY && p->change) {
-            fail(EXIT_REDIS, "%s: %s: the change was not applied",
-                 p->command, pit_store_error(p->st));
+            fail_store(p, rc, p->command, NULL);
         } else {
             fail(EXIT_REDIS, "Redis unreachable: %s",
                  pit_store_error(p->st));
