@@ -13,7 +13,13 @@
  *     ("[::1]" gives "::1"), which is what hiredis wants;
  *   - the path is empty, "/" (db 0) or "/N"; a unix socket takes its
  *     database from "?db=N", the only query accepted;
- *   - any raw byte outside printable ASCII, or a space, is an error.
+ *   - any raw byte outside printable ASCII, or a space, is an error;
+ *   - "redis-sentinel://" lists 1 to PIT_URL_SENTINELS_MAX sentinels
+ *     separated by commas (port 26379 by default) before a mandatory
+ *     "/master"; the userinfo belongs to the data nodes (as in redis://),
+ *     the sentinels' own credentials come from the query, which accepts
+ *     only sentinel_user and sentinel_password, each once, and refuses a
+ *     user without a password (AUTH would fail in a less clear way).
  *
  * Durations are "<positive integer><unit>", no sign, no blanks, no
  * fractions.  Formatting truncates: 6 days 23 hours 59 minutes is "6 days
@@ -120,11 +126,12 @@ static int pit_ipv6_char(unsigned char c) {
  * -------------------------------------------------------------------------- */
 
 /*
- * Parses "host[:port]" or "[v6][:port]" from s[0..len) into u.  Returns
- * PIT_OK or PIT_ERR_URL.
+ * Parses "host[:port]" or "[v6][:port]" from s[0..len) into host (of
+ * PIT_URL_HOST_MAX + 1 bytes) and *port (default_port without ":port").
+ * Returns PIT_OK or PIT_ERR_URL.
  */
-static pit_err_t pit_url_host_port(const char *s, size_t len,
-    pit_redis_url_t *u)
+static pit_err_t pit_url_host_port(const char *s, size_t len, char *out,
+    int *out_port, int default_port)
 {
     const char  *host, *port = NULL, *rb;
     size_t       host_len, port_len = 0, i;
@@ -161,14 +168,14 @@ static pit_err_t pit_url_host_port(const char *s, size_t len,
     }
 
     if (host_len > PIT_URL_HOST_MAX) return PIT_ERR_URL;
-    memcpy(u->host, host, host_len);
-    u->host[host_len] = '\0';
+    memcpy(out, host, host_len);
+    out[host_len] = '\0';
 
-    u->port = 6379;
+    *out_port = default_port;
     if (port != NULL) {
         if (pit_parse_uint(port, port_len, 5, &v) != 0 || v < 1 || v > 65535)
             return PIT_ERR_URL;
-        u->port = (int) v;
+        *out_port = (int) v;
     }
     return PIT_OK;
 }
@@ -187,43 +194,172 @@ static pit_err_t pit_url_db(const char *s, size_t len, pit_redis_url_t *u) {
 }
 
 /*
- * Parses the part of a redis:// URL after the scheme.  Returns PIT_OK or
- * PIT_ERR_URL.
+ * Reads "[userinfo@]" from the authority s[0..auth_len) into u->user and
+ * u->password.  Returns the length consumed (0 without '@', else up to and
+ * including the last '@') or -1 on a bad escape.
  */
-static pit_err_t pit_url_tcp(const char *s, size_t len, pit_redis_url_t *u) {
-    const char  *slash, *at = NULL, *colon, *pass;
-    size_t       auth_len, ui_len, user_len, i;
-
-    slash = memchr(s, '/', len);
-    auth_len = slash ? (size_t) (slash - s) : len;
+static long pit_url_userinfo(const char *s, size_t auth_len,
+    pit_redis_url_t *u)
+{
+    const char  *at = NULL, *colon, *pass;
+    size_t       ui_len, user_len, i;
 
     for (i = 0; i < auth_len; i++) {
         if (s[i] == '@') at = s + i;
     }
+    if (at == NULL) return 0;
 
-    if (at != NULL) {
-        /* "user:password@" or, as redis-cli reads it, "password@". */
-        ui_len = (size_t) (at - s);
-        colon = memchr(s, ':', ui_len);
-        user_len = colon ? (size_t) (colon - s) : 0;
-        pass = colon ? colon + 1 : s;
+    /* "user:password@" or, as redis-cli reads it, "password@". */
+    ui_len = (size_t) (at - s);
+    colon = memchr(s, ':', ui_len);
+    user_len = colon ? (size_t) (colon - s) : 0;
+    pass = colon ? colon + 1 : s;
 
-        if (pit_percent_decode(s, user_len, u->user, sizeof(u->user)) != 0
-            || pit_percent_decode(pass, (size_t) (at - pass), u->password,
-                                  sizeof(u->password)) != 0)
-        {
-            return PIT_ERR_URL;
-        }
-        auth_len -= ui_len + 1;
-        len -= ui_len + 1;
-        s = at + 1;
+    if (pit_percent_decode(s, user_len, u->user, sizeof(u->user)) != 0
+        || pit_percent_decode(pass, (size_t) (at - pass), u->password,
+                              sizeof(u->password)) != 0)
+    {
+        return -1;
     }
+    return (long) ui_len + 1;
+}
 
-    if (pit_url_host_port(s, auth_len, u) != PIT_OK) return PIT_ERR_URL;
+/*
+ * Parses the part of a redis:// URL after the scheme.  Returns PIT_OK or
+ * PIT_ERR_URL.
+ */
+static pit_err_t pit_url_tcp(const char *s, size_t len, pit_redis_url_t *u) {
+    const char  *slash;
+    size_t       auth_len;
+    long         skip;
+
+    slash = memchr(s, '/', len);
+    auth_len = slash ? (size_t) (slash - s) : len;
+
+    skip = pit_url_userinfo(s, auth_len, u);
+    if (skip < 0) return PIT_ERR_URL;
+    s += skip;
+    len -= (size_t) skip;
+    auth_len -= (size_t) skip;
+
+    if (pit_url_host_port(s, auth_len, u->host, &u->port, 6379) != PIT_OK)
+        return PIT_ERR_URL;
 
     /* Path: nothing, "/" or "/N". */
     if (auth_len == len || auth_len + 1 == len) return PIT_OK;
     return pit_url_db(s + auth_len + 1, len - auth_len - 1, u);
+}
+
+/*
+ * Parses the query of a redis-sentinel:// URL, s[0..len) after the '?':
+ * "sentinel_user=U" and "sentinel_password=P", each at most once, in
+ * either order.  Returns PIT_OK or PIT_ERR_URL.
+ */
+static pit_err_t pit_url_sentinel_query(const char *s, size_t len,
+    pit_redis_url_t *u)
+{
+    const char  *end, *amp, *eq;
+    char        *out;
+    size_t       plen, klen;
+    int          seen_user = 0, seen_pass = 0;
+
+    end = s + len;
+    while (s < end) {
+        amp = memchr(s, '&', (size_t) (end - s));
+        plen = amp ? (size_t) (amp - s) : (size_t) (end - s);
+        eq = memchr(s, '=', plen);
+        if (eq == NULL) return PIT_ERR_URL;
+        klen = (size_t) (eq - s);
+
+        if (klen == 13 && memcmp(s, "sentinel_user", 13) == 0) {
+            if (seen_user++) return PIT_ERR_URL;
+            out = u->sentinel_user;
+        } else if (klen == 17 && memcmp(s, "sentinel_password", 17) == 0) {
+            if (seen_pass++) return PIT_ERR_URL;
+            out = u->sentinel_password;
+        } else {
+            return PIT_ERR_URL;
+        }
+
+        if (pit_percent_decode(eq + 1, plen - klen - 1, out,
+                               PIT_URL_CRED_MAX + 1) != 0)
+            return PIT_ERR_URL;
+
+        if (amp == NULL) break;
+        s = amp + 1;
+        if (s == end) return PIT_ERR_URL;          /* a trailing '&' */
+    }
+
+    /* AUTH user needs a password: a user alone is a mistake, not "none". */
+    if (u->sentinel_user[0] != '\0' && u->sentinel_password[0] == '\0')
+        return PIT_ERR_URL;
+    return PIT_OK;
+}
+
+/*
+ * Parses the part of a redis-sentinel:// URL after the scheme:
+ * "[userinfo@]hostport[,hostport...]/master[/[db]][?query]".  Returns
+ * PIT_OK or PIT_ERR_URL.
+ */
+static pit_err_t pit_url_sentinel(const char *s, size_t len,
+    pit_redis_url_t *u)
+{
+    const char        *slash, *q, *comma, *p, *end, *m, *mend;
+    size_t             auth_len, path_len, i;
+    long               skip;
+    pit_redis_addr_t  *a;
+
+    u->sentinel = 1;
+
+    slash = memchr(s, '/', len);
+    if (slash == NULL) return PIT_ERR_URL;         /* no master */
+    auth_len = (size_t) (slash - s);
+
+    skip = pit_url_userinfo(s, auth_len, u);
+    if (skip < 0) return PIT_ERR_URL;
+
+    /* The sentinels: one or more host:port separated by commas. */
+    p = s + skip;
+    end = slash;
+    if (p == end) return PIT_ERR_URL;
+    for (;;) {
+        comma = memchr(p, ',', (size_t) (end - p));
+        if (u->nsentinels == PIT_URL_SENTINELS_MAX) return PIT_ERR_URL;
+        a = &u->sentinels[u->nsentinels++];
+        if (pit_url_host_port(p, (size_t) ((comma ? comma : end) - p),
+                              a->host, &a->port, PIT_URL_SENTINEL_PORT)
+            != PIT_OK)
+        {
+            return PIT_ERR_URL;
+        }
+        if (comma == NULL) break;
+        p = comma + 1;
+    }
+
+    /* "/master", "/master/" or "/master/N", then the query. */
+    q = memchr(slash, '?', (size_t) (s + len - slash));
+    path_len = (size_t) ((q ? q : s + len) - slash) - 1;
+    m = slash + 1;
+    mend = memchr(m, '/', path_len);
+    if (mend == NULL) mend = m + path_len;
+    if (mend == m || (size_t) (mend - m) > PIT_URL_MASTER_MAX)
+        return PIT_ERR_URL;
+    for (i = 0; m + i < mend; i++) {
+        if (!pit_host_char((unsigned char) m[i])) return PIT_ERR_URL;
+    }
+    memcpy(u->master, m, (size_t) (mend - m));
+    u->master[mend - m] = '\0';
+
+    if (mend + 1 < m + path_len
+        && pit_url_db(mend + 1, (size_t) (m + path_len - mend - 1), u)
+           != PIT_OK)
+    {
+        return PIT_ERR_URL;
+    }
+
+    if (q == NULL) return PIT_OK;
+    if (q + 1 == s + len) return PIT_ERR_URL;      /* a bare '?' */
+    return pit_url_sentinel_query(q + 1, (size_t) (s + len - q - 1), u);
 }
 
 /*
@@ -267,6 +403,8 @@ pit_err_t pit_redis_url_parse(const char *s, size_t len, pit_redis_url_t *u) {
 
     if (pit_prefix_nocase(s, len, "redis://"))
         return pit_url_tcp(s + 8, len - 8, u);
+    if (pit_prefix_nocase(s, len, "redis-sentinel://"))
+        return pit_url_sentinel(s + 17, len - 17, u);
     if (pit_prefix_nocase(s, len, "unix://"))
         return pit_url_unix(s + 7, len - 7, u);
     return PIT_ERR_URL;

@@ -51,6 +51,11 @@ const char *pit_strerror(pit_err_t rc) {
     case PIT_ERR_URL:             return "invalid redis url";
     case PIT_ERR_DURATION:        return "invalid duration";
     case PIT_ERR_REPLICATION:     return "change applied, but not acknowledged by enough replicas";
+    case PIT_ERR_NO_PRIMARY:
+        return "no primary answered in time; the change was not applied";
+    case PIT_ERR_MAYBE_APPLIED:
+        return "primary lost after the change was sent; it may have been "
+               "applied";
     case PIT_ERR_PREFIX:          return "invalid key prefix";
 
     case PIT_ERR_DUPLICATE:       return "query parameter given more than once";

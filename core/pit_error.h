@@ -53,6 +53,11 @@ typedef enum {
     PIT_ERR_CORRUPT,          /* Redis holds data we cannot decode */
     PIT_ERR_REPLICATION,      /* change applied on the primary, but fewer
                                  replicas than asked acknowledged it */
+    PIT_ERR_NO_PRIMARY,       /* no primary found through the sentinels
+                                 in time; the change was not applied */
+    PIT_ERR_MAYBE_APPLIED,    /* the primary was lost after the change was
+                                 sent, and none was found in time to tell
+                                 whether it was applied */
 
     /* configuration values */
     PIT_ERR_URL,              /* Redis URL does not parse */

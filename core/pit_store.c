@@ -8,6 +8,12 @@
  * written outside MULTI/EXEC, so a failure at any point leaves Redis as it
  * was.
  *
+ * With a redis-sentinel:// URL the store asks the sentinels for the
+ * primary, and a change that fails because the primary moved under it
+ * (connection lost, a timeout, -READONLY) is run again, whole, on the new
+ * primary, within the failover timeout.  The rule that keeps a change from
+ * being applied twice is in "Failover" below.
+ *
  * This file is not part of the nginx module: it blocks.
  */
 
@@ -16,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -24,9 +31,13 @@
 #include "pit_schema.h"
 #include "pit_store.h"
 
-#define PIT_CMD_ARGS_MAX   16
+#define PIT_CMD_ARGS_MAX   20
 #define PIT_BATCH_MAX      32
 #define PIT_ARENA_SIZE     (8 * PIT_JSON_MAX)
+
+#define PIT_SENTINEL_TIMEOUT_MS  1000     /* connect and reply, per sentinel */
+#define PIT_FAILOVER_PAUSE_MS    100      /* between rounds of the sentinels */
+#define PIT_MARKER_SCAN_MAX      (2 * PIT_AUDIT_MAXLEN)
 
 struct pit_store_s {
     redisContext   *c;
@@ -37,6 +48,20 @@ struct pit_store_s {
     char            err[512];             /* last Redis error, no secrets */
     int             wait_replicas;        /* WAIT after each change */
     int             wait_timeout_ms;
+
+    pit_redis_url_t url;                  /* a copy, to find the primary
+                                             again after a failover */
+    int             timeout_ms;           /* connect and each reply */
+    int             failover_ms;          /* sentinel URLs: time allowed to
+                                             find a primary, per store */
+    int64_t         deadline;             /* monotonic ms; 0 = not started */
+    char            primary[PIT_URL_HOST_MAX + 16];   /* "host:port" */
+    int             moved;                /* the last failure says the
+                                             primary may have moved */
+    int             maybe_applied;        /* a change was sent and its
+                                             outcome is unknown */
+    char            marker[PIT_ID_LEN + 1];   /* the current change's id in
+                                                 its audit entry */
 };
 
 typedef struct {
@@ -66,8 +91,17 @@ store_fail(pit_store_t *st, const char *what, const redisReply *r)
         snprintf(st->err, sizeof(st->err), "%s: %.*s", what,
                  (int) (r->len > 200 ? 200 : r->len), r->str);
 
+        /* A replica (a demoted primary), or a node not ready yet. */
+        if (strncmp(r->str, "READONLY", 8) == 0
+            || strncmp(r->str, "LOADING", 7) == 0
+            || strncmp(r->str, "MASTERDOWN", 10) == 0)
+        {
+            st->moved = 1;
+        }
+
     } else if (st->c != NULL && st->c->err) {
         snprintf(st->err, sizeof(st->err), "%s: %s", what, st->c->errstr);
+        st->moved = 1;              /* connection lost, or a timeout */
 
     } else {
         snprintf(st->err, sizeof(st->err), "%s: unexpected reply", what);
@@ -85,6 +119,11 @@ store_cmd(pit_store_t *st, int argc, const char **argv)
     size_t       lens[PIT_CMD_ARGS_MAX];
     redisReply  *r;
     int          i;
+
+    if (st->c == NULL) {
+        snprintf(st->err, sizeof(st->err), "%s: no connection", argv[0]);
+        return NULL;
+    }
 
     for (i = 0; i < argc; i++) {
         lens[i] = strlen(argv[i]);
@@ -122,15 +161,330 @@ store_simple(pit_store_t *st, int argc, const char **argv)
 }
 
 
-pit_err_t
-pit_store_open(pit_store_t **out, const pit_redis_url_t *url,
-    const char *prefix, int timeout_ms)
+/* Returns a monotonic clock in ms. */
+static int64_t
+store_clock_ms(void)
 {
-    pit_store_t     *st;
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/*
+ * Runs a command expecting a status reply on c (not yet st->c); returns
+ * PIT_OK or PIT_ERR_REDIS with st->err saying where.
+ */
+static pit_err_t
+node_simple(pit_store_t *st, redisContext *c, const char *where, int argc,
+    const char **argv)
+{
+    redisReply  *r;
+    pit_err_t    rc;
+
+    r = redisCommandArgv(c, argc, argv, NULL);
+    if (r == NULL) {
+        snprintf(st->err, sizeof(st->err), "%.200s: %s: %.200s", where,
+                 argv[0], c->errstr);
+        return PIT_ERR_REDIS;
+    }
+
+    rc = PIT_OK;
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(st->err, sizeof(st->err), "%.200s: %s: %.200s", where,
+                 argv[0], r->str);
+        rc = PIT_ERR_REDIS;
+    }
+
+    freeReplyObject(r);
+    return rc;
+}
+
+
+/*
+ * Connects to a node (path for a unix socket, else host:port) within
+ * timeout_ms, then sends AUTH and SELECT as asked.  Returns the context,
+ * or NULL with st->err set.
+ */
+static redisContext *
+node_open(pit_store_t *st, const char *host, int port, const char *path,
+    const char *user, const char *password, int db, int timeout_ms)
+{
+    redisContext    *c;
     struct timeval   tv;
-    char             db[16];
+    char             where[PIT_URL_PATH_MAX + PIT_URL_HOST_MAX + 16];
+    char             dbs[16];
     const char      *argv[3];
     pit_err_t        rc;
+
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (timeout_ms % 1000) * 1000;
+
+    if (path != NULL) {
+        snprintf(where, sizeof(where), "%s", path);
+        c = redisConnectUnixWithTimeout(path, tv);
+
+    } else {
+        snprintf(where, sizeof(where), strchr(host, ':') ? "[%s]:%d"
+                                                         : "%s:%d",
+                 host, port);
+        c = redisConnectWithTimeout(host, port, tv);
+    }
+
+    if (c == NULL) {
+        snprintf(st->err, sizeof(st->err), "cannot allocate a connection");
+        return NULL;
+    }
+
+    if (c->err) {
+        snprintf(st->err, sizeof(st->err), "cannot connect to %.200s: %.200s",
+                 where, c->errstr);
+        redisFree(c);
+        return NULL;
+    }
+
+    rc = PIT_OK;
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        snprintf(st->err, sizeof(st->err), "%.200s: cannot set a timeout",
+                 where);
+        rc = PIT_ERR_REDIS;
+    }
+
+    if (rc == PIT_OK && password[0] != '\0') {
+        argv[0] = "AUTH";
+        if (user[0] != '\0') {
+            argv[1] = user;
+            argv[2] = password;
+            rc = node_simple(st, c, where, 3, argv);
+
+        } else {
+            argv[1] = password;
+            rc = node_simple(st, c, where, 2, argv);
+        }
+    }
+
+    if (rc == PIT_OK && db != 0) {
+        snprintf(dbs, sizeof(dbs), "%d", db);
+        argv[0] = "SELECT";
+        argv[1] = dbs;
+        rc = node_simple(st, c, where, 2, argv);
+    }
+
+    if (rc != PIT_OK) {
+        redisFree(c);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+/*
+ * Asks sentinel i for the master's address.  Returns PIT_OK with host and
+ * *port set, or PIT_ERR_REDIS (st->err says why) with *answered 1 when
+ * the sentinel replied (no such master, an error), 0 when it did not.
+ */
+static pit_err_t
+sentinel_ask(pit_store_t *st, size_t i, char *host, int *port,
+    int *answered)
+{
+    const pit_redis_addr_t  *a = &st->url.sentinels[i];
+    const char              *argv[3];
+    redisContext            *c;
+    redisReply              *r;
+    pit_err_t                rc;
+    int                      ms;
+
+    *answered = 0;
+    ms = st->timeout_ms < PIT_SENTINEL_TIMEOUT_MS ? st->timeout_ms
+                                                  : PIT_SENTINEL_TIMEOUT_MS;
+
+    c = node_open(st, a->host, a->port, NULL, st->url.sentinel_user,
+                  st->url.sentinel_password, 0, ms);
+    if (c == NULL) {
+        return PIT_ERR_REDIS;
+    }
+
+    argv[0] = "SENTINEL";
+    argv[1] = "get-master-addr-by-name";
+    argv[2] = st->url.master;
+
+    r = redisCommandArgv(c, 3, argv, NULL);
+    rc = PIT_ERR_REDIS;
+
+    if (r == NULL) {
+        snprintf(st->err, sizeof(st->err), "sentinel %.200s:%d: %.200s",
+                 a->host, a->port, c->errstr);
+
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2
+               && r->element[0]->type == REDIS_REPLY_STRING
+               && r->element[1]->type == REDIS_REPLY_STRING
+               && r->element[0]->len <= PIT_URL_HOST_MAX
+               && r->element[0]->len > 0)
+    {
+        *answered = 1;
+        memcpy(host, r->element[0]->str, r->element[0]->len);
+        host[r->element[0]->len] = '\0';
+        *port = atoi(r->element[1]->str);
+        rc = (*port > 0 && *port < 65536) ? PIT_OK : PIT_ERR_REDIS;
+        if (rc != PIT_OK) {
+            snprintf(st->err, sizeof(st->err), "sentinel %.200s:%d: bad "
+                     "address for %s", a->host, a->port, st->url.master);
+        }
+
+    } else {
+        *answered = (r->type != REDIS_REPLY_ERROR
+                     || strncmp(r->str, "NOAUTH", 6) != 0);
+        snprintf(st->err, sizeof(st->err), "sentinel %.200s:%d: %.200s",
+                 a->host, a->port,
+                 r->type == REDIS_REPLY_ERROR ? r->str
+                 : r->type == REDIS_REPLY_NIL ? "unknown master name"
+                 : "unexpected reply");
+    }
+
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+
+    redisFree(c);
+    return rc;
+}
+
+
+/*
+ * Connects to host:port with the data nodes' credentials and checks with
+ * ROLE that it is a master: a sentinel may still name a primary that was
+ * demoted.  Returns the context, or NULL with st->err set.
+ */
+static redisContext *
+primary_open(pit_store_t *st, const char *host, int port)
+{
+    static const char  *role[] = { "ROLE" };
+    redisContext       *c;
+    redisReply         *r;
+    int                 ok;
+
+    c = node_open(st, host, port, NULL, st->url.user, st->url.password,
+                  st->url.db, st->timeout_ms);
+    if (c == NULL) {
+        return NULL;
+    }
+
+    r = redisCommandArgv(c, 1, role, NULL);
+    ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+         && r->element[0]->type == REDIS_REPLY_STRING
+         && strcmp(r->element[0]->str, "master") == 0;
+
+    if (!ok) {
+        snprintf(st->err, sizeof(st->err), "%.200s:%d is not a primary "
+                 "(ROLE: %.200s)", host, port,
+                 r == NULL ? c->errstr
+                 : r->type == REDIS_REPLY_ERROR ? r->str
+                 : r->type == REDIS_REPLY_ARRAY && r->elements > 0
+                   && r->element[0]->type == REDIS_REPLY_STRING
+                 ? r->element[0]->str : "unexpected reply");
+        redisFree(c);
+        c = NULL;
+    }
+
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+
+    return c;
+}
+
+
+/*
+ * Finds the primary through the sentinels, in the order of the URL, and
+ * makes it st->c.  A round asks every sentinel; rounds repeat every
+ * PIT_FAILOVER_PAUSE_MS until st->deadline (the failover takes the
+ * sentinels a few seconds).  Returns PIT_OK, or PIT_ERR_NO_PRIMARY at the
+ * deadline, or at once when no sentinel at all answered a round (they are
+ * down or refuse us: waiting would not help).
+ */
+static pit_err_t
+store_find_primary(pit_store_t *st)
+{
+    char           host[PIT_URL_HOST_MAX + 1], last[sizeof(st->err)];
+    redisContext  *c;
+    size_t         i;
+    int            port, answered, any;
+    int64_t        now;
+
+    if (st->c != NULL) {
+        redisFree(st->c);
+        st->c = NULL;
+    }
+
+    if (st->deadline == 0) {
+        st->deadline = store_clock_ms() + st->failover_ms;
+    }
+
+    for ( ;; ) {
+        any = 0;
+
+        for (i = 0; i < st->url.nsentinels; i++) {
+            if (sentinel_ask(st, i, host, &port, &answered) != PIT_OK) {
+                any |= answered;
+                continue;
+            }
+
+            any = 1;
+            c = primary_open(st, host, port);
+            if (c != NULL) {
+                st->c = c;
+                st->moved = 0;
+                snprintf(st->primary, sizeof(st->primary), "%s:%d", host,
+                         port);
+                return PIT_OK;
+            }
+        }
+
+        snprintf(last, sizeof(last), "%s", st->err);
+
+        if (!any) {
+            snprintf(st->err, sizeof(st->err), "no sentinel answered "
+                     "(last: %.400s)", last);
+            return PIT_ERR_NO_PRIMARY;
+        }
+
+        now = store_clock_ms();
+        if (now >= st->deadline) {
+            if (st->failover_ms % 1000 == 0) {
+                snprintf(st->err, sizeof(st->err), "no primary answered "
+                         "within %d s (last: %.400s)",
+                         st->failover_ms / 1000, last);
+            } else {
+                snprintf(st->err, sizeof(st->err), "no primary answered "
+                         "within %d ms (last: %.400s)", st->failover_ms,
+                         last);
+            }
+            return PIT_ERR_NO_PRIMARY;
+        }
+
+        {
+            struct timespec  ts;
+            int64_t          ms;
+
+            ms = st->deadline - now;
+            if (ms > PIT_FAILOVER_PAUSE_MS) {
+                ms = PIT_FAILOVER_PAUSE_MS;
+            }
+            ts.tv_sec = 0;
+            ts.tv_nsec = (long) ms * 1000000;
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+
+pit_err_t
+pit_store_open_failover(pit_store_t **out, const pit_redis_url_t *url,
+    const char *prefix, int timeout_ms, int failover_ms)
+{
+    pit_store_t  *st;
 
     *out = NULL;
 
@@ -146,65 +500,28 @@ pit_store_open(pit_store_t **out, const pit_redis_url_t *url,
     *out = st;
     strcpy(st->prefix, prefix);
     strcpy(st->actor, "pitctl");
+    st->url = *url;
+    st->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+    st->failover_ms = failover_ms > 0 ? failover_ms : 0;
 
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-
-    if (url->unix_socket) {
-        st->c = redisConnectUnixWithTimeout(url->path, tv);
-
-    } else {
-        st->c = redisConnectWithTimeout(url->host, url->port, tv);
+    if (url->sentinel) {
+        return store_find_primary(st);
     }
 
-    if (st->c == NULL) {
-        snprintf(st->err, sizeof(st->err), "cannot allocate a connection");
-        return PIT_ERR_REDIS;
-    }
+    st->c = node_open(st, url->host, url->port,
+                      url->unix_socket ? url->path : NULL, url->user,
+                      url->password, url->db, st->timeout_ms);
 
-    if (st->c->err) {
-        if (url->unix_socket) {
-            snprintf(st->err, sizeof(st->err), "cannot connect to %.200s: %.200s",
-                     url->path, st->c->errstr);
-        } else {
-            snprintf(st->err, sizeof(st->err), "cannot connect to %.200s:%d: %.200s",
-                     url->host, url->port, st->c->errstr);
-        }
-        return PIT_ERR_REDIS;
-    }
+    return st->c != NULL ? PIT_OK : PIT_ERR_REDIS;
+}
 
-    if (redisSetTimeout(st->c, tv) != REDIS_OK) {
-        return store_fail(st, "timeout", NULL);
-    }
 
-    if (url->password[0] != '\0') {
-        argv[0] = "AUTH";
-        if (url->user[0] != '\0') {
-            argv[1] = url->user;
-            argv[2] = url->password;
-            rc = store_simple(st, 3, argv);
-
-        } else {
-            argv[1] = url->password;
-            rc = store_simple(st, 2, argv);
-        }
-
-        if (rc != PIT_OK) {
-            return rc;
-        }
-    }
-
-    if (url->db != 0) {
-        snprintf(db, sizeof(db), "%d", url->db);
-        argv[0] = "SELECT";
-        argv[1] = db;
-        rc = store_simple(st, 2, argv);
-        if (rc != PIT_OK) {
-            return rc;
-        }
-    }
-
-    return PIT_OK;
+pit_err_t
+pit_store_open(pit_store_t **out, const pit_redis_url_t *url,
+    const char *prefix, int timeout_ms)
+{
+    return pit_store_open_failover(out, url, prefix, timeout_ms,
+                                   PIT_STORE_FAILOVER_MS);
 }
 
 
@@ -220,6 +537,7 @@ pit_store_close(pit_store_t *st)
     }
 
     memset(st->hash_key, 0, sizeof(st->hash_key));
+    memset(&st->url, 0, sizeof(st->url));
     free(st);
 }
 
@@ -228,6 +546,13 @@ const char *
 pit_store_error(const pit_store_t *st)
 {
     return st == NULL ? "" : st->err;
+}
+
+
+const char *
+pit_store_primary(const pit_store_t *st)
+{
+    return st == NULL ? "" : st->primary;
 }
 
 
@@ -345,6 +670,9 @@ store_wait(pit_store_t *st)
 
     r = store_cmd(st, 3, argv);
     if (r == NULL) {
+        /* Applied on a primary that is now gone: whether the new one has
+         * it depends on replication, so it is as unknown as a lost EXEC. */
+        st->maybe_applied = 1;
         return PIT_ERR_REDIS;
     }
 
@@ -405,6 +733,8 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
      * discard the transaction, so EXEC below fails too. */
     for (i = 0; i < b->n + 1; i++) {
         if (redisGetReply(st->c, (void **) &r) != REDIS_OK) {
+            /* the first read flushed the pipeline: EXEC may have run */
+            st->maybe_applied = 1;
             return store_fail(st, "MULTI", NULL);
         }
 
@@ -417,6 +747,7 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
     }
 
     if (redisGetReply(st->c, (void **) &r) != REDIS_OK) {
+        st->maybe_applied = 1;
         return store_fail(st, "EXEC", NULL);
     }
 
@@ -910,6 +1241,150 @@ pit_store_last_used(pit_store_t *st, const pit_integration_t *in,
 
 
 /* ------------------------------------------------------------------------
+ * Failover
+ *
+ * The rule that keeps a change from being applied twice:
+ *
+ *   - every change has a random id, drawn once before its first attempt
+ *     (st->marker), and written with it, in the same MULTI/EXEC, as the
+ *     field "change" of its audit entry: the entry exists if and only if
+ *     the change was applied;
+ *   - a failure before the pipeline MULTI ... EXEC went out (WATCH, the
+ *     reads, a -READONLY that made Redis discard the transaction) leaves
+ *     nothing applied: the change simply runs again on the new primary;
+ *   - once the pipeline went out and its reply was lost (or EXEC succeeded
+ *     and the connection broke before WAIT answered), the outcome is
+ *     unknown (st->maybe_applied, never cleared for this change).  Every
+ *     later attempt, after WATCHing the keys it will write and before
+ *     anything else, looks for the audit entry on the new primary: found,
+ *     the change is done (reported as success, with the same token, which
+ *     is drawn once per change too); absent, the change is run again.  A
+ *     lost EXEC that still lands after that look (the same primary, merely
+ *     slow) writes a WATCHed key, so the retry's EXEC is refused and the
+ *     next attempt finds the entry;
+ *   - "applied" means applied on the primary that now serves: an EXEC that
+ *     a dead primary ran but never replicated is gone with it, and running
+ *     the change again is right;
+ *   - when no primary answers before the failover deadline, the change
+ *     fails with PIT_ERR_NO_PRIMARY (nothing was sent, or it was proven
+ *     absent and its retry never went out) or PIT_ERR_MAYBE_APPLIED.
+ * --------------------------------------------------------------------- */
+
+/* Starts a change: a fresh marker and no unknown outcome yet. */
+static pit_err_t
+store_change_begin(pit_store_t *st)
+{
+    st->maybe_applied = 0;
+    st->moved = 0;
+
+    return pit_id_generate(st->marker);
+}
+
+
+/*
+ * Looks for the audit entry of the current change, newest first, among
+ * at most PIT_MARKER_SCAN_MAX entries (the stream is capped near
+ * PIT_AUDIT_MAXLEN).  Returns PIT_OK if found, PIT_ERR_NOT_FOUND if not,
+ * PIT_ERR_REDIS.
+ */
+static pit_err_t
+store_marker_find(pit_store_t *st)
+{
+    char               key[PIT_KEY_MAX], end[80];
+    const char        *argv[6];
+    const redisReply  *e, *f;
+    redisReply        *r;
+    pit_err_t          rc;
+    size_t             i, j, seen;
+    int                more;
+
+    rc = pit_key_audit(key, sizeof(key), st->prefix);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    strcpy(end, "+");
+    seen = 0;
+    more = 1;
+
+    while (more && seen < PIT_MARKER_SCAN_MAX) {
+        argv[0] = "XREVRANGE";
+        argv[1] = key;
+        argv[2] = end;
+        argv[3] = "-";
+        argv[4] = "COUNT";
+        argv[5] = "500";
+
+        r = store_cmd(st, 6, argv);
+        if (r == NULL) {
+            return PIT_ERR_REDIS;
+        }
+
+        if (r->type != REDIS_REPLY_ARRAY) {
+            rc = store_fail(st, "XREVRANGE", r);
+            freeReplyObject(r);
+            return rc;
+        }
+
+        more = r->elements == 500;
+        seen += r->elements;
+
+        for (i = 0; i < r->elements; i++) {
+            e = r->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+                || e->element[0]->type != REDIS_REPLY_STRING
+                || e->element[1]->type != REDIS_REPLY_ARRAY)
+            {
+                continue;
+            }
+
+            snprintf(end, sizeof(end), "(%s", e->element[0]->str);
+            f = e->element[1];
+
+            for (j = 0; j + 1 < f->elements; j += 2) {
+                if (f->element[j]->type == REDIS_REPLY_STRING
+                    && f->element[j + 1]->type == REDIS_REPLY_STRING
+                    && strcmp(f->element[j]->str, "change") == 0
+                    && strcmp(f->element[j + 1]->str, st->marker) == 0)
+                {
+                    freeReplyObject(r);
+                    return PIT_OK;
+                }
+            }
+        }
+
+        freeReplyObject(r);
+    }
+
+    return PIT_ERR_NOT_FOUND;
+}
+
+
+/*
+ * Called with the outcome of a change's attempts: returns 1 when the
+ * primary moved and a new one was found (the caller runs the change
+ * again), else 0 with *rc final.  Only sentinel URLs fail over; a plain
+ * URL reports PIT_ERR_REDIS as it always did.
+ */
+static int
+store_failover(pit_store_t *st, pit_err_t *rc)
+{
+    if (*rc == PIT_OK || *rc == PIT_ERR_REPLICATION || !st->url.sentinel
+        || !st->moved)
+    {
+        return 0;
+    }
+
+    if (store_find_primary(st) == PIT_OK) {
+        return 1;
+    }
+
+    *rc = st->maybe_applied ? PIT_ERR_MAYBE_APPLIED : PIT_ERR_NO_PRIMARY;
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------------
  * Writes
  * --------------------------------------------------------------------- */
 
@@ -931,9 +1406,9 @@ batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
     snprintf(maxlen, sizeof(maxlen), "%d", PIT_AUDIT_MAXLEN);
     snprintf(at, sizeof(at), "%lld", (long long) now);
 
-    return batch_add(b, 16, "XADD", key, "MAXLEN", "~", maxlen, "*",
+    return batch_add(b, 18, "XADD", key, "MAXLEN", "~", maxlen, "*",
                      "at", at, "who", st->actor, "action", action,
-                     "iid", iid, "detail", detail);
+                     "iid", iid, "detail", detail, "change", st->marker);
 }
 
 
@@ -1157,55 +1632,40 @@ integration_validate_input(const pit_integration_t *in)
 }
 
 
-pit_err_t
-pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
-    int64_t now)
+/*
+ * The attempts of one create on the current primary, retried while a
+ * watched key changes.  Returns PIT_OK also when the marker shows that an
+ * earlier attempt was applied.
+ */
+static pit_err_t
+store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
+    const char *score, const char *detail, int64_t now)
 {
-    char          key[PIT_KEY_MAX], score[32], detail[PIT_AUDIT_FIELD_MAX];
-    pit_batch_t  *b;
-    pit_err_t     rc;
-    int           attempt;
+    char       key[PIT_KEY_MAX];
+    pit_err_t  rc;
+    int        attempt;
 
-    rc = integration_validate_input(in);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-
-    rc = pit_id_generate(in->id);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-
-    in->ntokens = 1;
-    in->tokens[0].role = PIT_ROLE_PRIMARY;
-    in->tokens[0].created_at_ms = now;
-    in->tokens[0].until_ms = 0;
-    in->created_at_ms = now;
-    in->updated_at_ms = now;
-    in->rotating = 0;
-    in->rotation_started_ms = 0;
-    in->rotation_deadline_ms = 0;
-
-    rc = store_new_token(st, token, in->tokens[0].hash, in->tokens[0].hint);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-
-    b = batch_new();
-    if (b == NULL) {
-        return PIT_ERR_NOMEM;
-    }
-
-    snprintf(score, sizeof(score), "%lld", (long long) now);
-    snprintf(detail, sizeof(detail), "token=%s", in->tokens[0].hint);
+    rc = PIT_OK;
 
     for (attempt = 0; attempt < PIT_STORE_RETRIES; attempt++) {
         b->n = 0;
         b->used = 0;
 
-        rc = store_claim_name(st, in->account, in->name, NULL);
+        /* The name may be held by this very create (in->id is fresh). */
+        rc = store_claim_name(st, in->account, in->name, in->id);
         if (rc != PIT_OK) {
             break;
+        }
+
+        if (st->maybe_applied) {
+            rc = store_marker_find(st);
+            if (rc == PIT_OK) {
+                store_unwatch(st);
+                return store_wait(st);
+            }
+            if (rc != PIT_ERR_NOT_FOUND) {
+                break;
+            }
         }
 
         rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
@@ -1245,8 +1705,63 @@ pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
         }
     }
 
+    return rc;
+}
+
+
+pit_err_t
+pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
+    int64_t now)
+{
+    char          score[32], detail[PIT_AUDIT_FIELD_MAX];
+    pit_batch_t  *b;
+    pit_err_t     rc;
+
+    rc = integration_validate_input(in);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    rc = pit_id_generate(in->id);
+    if (rc == PIT_OK) {
+        rc = store_change_begin(st);
+    }
+
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    in->ntokens = 1;
+    in->tokens[0].role = PIT_ROLE_PRIMARY;
+    in->tokens[0].created_at_ms = now;
+    in->tokens[0].until_ms = 0;
+    in->created_at_ms = now;
+    in->updated_at_ms = now;
+    in->rotating = 0;
+    in->rotation_started_ms = 0;
+    in->rotation_deadline_ms = 0;
+
+    rc = store_new_token(st, token, in->tokens[0].hash, in->tokens[0].hint);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    b = batch_new();
+    if (b == NULL) {
+        return PIT_ERR_NOMEM;
+    }
+
+    snprintf(score, sizeof(score), "%lld", (long long) now);
+    snprintf(detail, sizeof(detail), "token=%s", in->tokens[0].hint);
+
+    do {
+        rc = store_create_attempts(st, b, in, score, detail, now);
+    } while (store_failover(st, &rc));
+
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
-        store_unwatch(st);
+        if (st->c != NULL && !st->c->err) {
+            store_unwatch(st);
+        }
         memset(token, 0, PIT_TOKEN_LEN + 1);
     }
 
@@ -1266,15 +1781,16 @@ typedef struct {
     const char               *description;
     const pit_scope_set_t    *scopes;
     char                     *token;
+    char                      hash[PIT_HASH_HEX_LEN + 1];  /* of token */
+    char                      hint[PIT_HINT_LEN + 1];
 } pit_change_t;
 
 
 /* Applies ch to new (a settled copy of old) in memory; fills detail. */
 static pit_err_t
-change_apply(pit_store_t *st, const pit_change_t *ch, pit_integration_t *new,
-    int64_t now, char *detail, size_t cap)
+change_apply(const pit_change_t *ch, pit_integration_t *new, int64_t now,
+    char *detail, size_t cap)
 {
-    char       hash[PIT_HASH_HEX_LEN + 1], hint[PIT_HINT_LEN + 1];
     pit_err_t  rc;
 
     detail[0] = '\0';
@@ -1313,15 +1829,13 @@ change_apply(pit_store_t *st, const pit_change_t *ch, pit_integration_t *new,
 
     case PIT_OP_ROTATE_LATER:
     case PIT_OP_ROTATE_NOW:
-        rc = store_new_token(st, ch->token, hash, hint);
-        if (rc != PIT_OK) {
-            return rc;
-        }
-
+        /* the token was drawn once for the change: every attempt, and an
+         * attempt found applied after a failover, carry the same one */
         rc = ch->op == PIT_OP_ROTATE_LATER
-             ? pit_rotation_rotate_later(new, now, ch->overlap_ms, hash, hint)
-             : pit_rotation_rotate_now(new, now, hash, hint);
-        snprintf(detail, cap, "token=%s", hint);
+             ? pit_rotation_rotate_later(new, now, ch->overlap_ms, ch->hash,
+                                         ch->hint)
+             : pit_rotation_rotate_now(new, now, ch->hash, ch->hint);
+        snprintf(detail, cap, "token=%s", ch->hint);
         return rc;
 
     case PIT_OP_CANCEL_ROTATION:
@@ -1406,30 +1920,21 @@ change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
 }
 
 
-/* Runs one change under WATCH with bounded retries. */
+/*
+ * The attempts of one change on the current primary, retried while a
+ * watched key changes.  Returns PIT_OK also when the marker shows that an
+ * earlier attempt was applied; new then holds the record as it is now.
+ */
 static pit_err_t
-store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
-    pit_integration_t *out, int64_t now)
+store_change_attempts(pit_store_t *st, pit_batch_t *b, const char *key,
+    const char *iid, const pit_change_t *ch, pit_integration_t *old,
+    pit_integration_t *new, int64_t now)
 {
-    char                key[PIT_KEY_MAX], detail[PIT_AUDIT_FIELD_MAX];
-    pit_integration_t  *old, *new;
-    pit_batch_t        *b;
-    pit_err_t           rc;
-    int                 attempt;
+    char       detail[PIT_AUDIT_FIELD_MAX];
+    pit_err_t  rc;
+    int        attempt;
 
-    rc = pit_key_integration(key, sizeof(key), st->prefix, iid);
-    if (rc != PIT_OK || pit_id_validate(iid, strlen(iid)) != PIT_OK) {
-        return PIT_ERR_NOT_FOUND;
-    }
-
-    old = malloc(sizeof(pit_integration_t));
-    new = malloc(sizeof(pit_integration_t));
-    b = batch_new();
-
-    if (old == NULL || new == NULL || b == NULL) {
-        rc = PIT_ERR_NOMEM;
-        goto done;
-    }
+    rc = PIT_OK;
 
     for (attempt = 0; attempt < PIT_STORE_RETRIES; attempt++) {
         b->n = 0;
@@ -1440,6 +1945,20 @@ store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
             break;
         }
 
+        if (st->maybe_applied) {
+            rc = store_marker_find(st);
+            if (rc == PIT_OK) {
+                store_unwatch(st);
+                if (!ch->is_delete) {
+                    rc = pit_store_get(st, iid, new, now);
+                }
+                return rc == PIT_OK ? store_wait(st) : rc;
+            }
+            if (rc != PIT_ERR_NOT_FOUND) {
+                break;
+            }
+        }
+
         rc = store_read_integration(st, iid, old);
         if (rc != PIT_OK) {
             break;
@@ -1448,7 +1967,7 @@ store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
         *new = *old;
         (void) pit_rotation_settle(new, now);
 
-        rc = change_apply(st, ch, new, now, detail, sizeof(detail));
+        rc = change_apply(ch, new, now, detail, sizeof(detail));
 
         if (rc == PIT_OK && ch->name != NULL
             && strcmp(old->name, new->name) != 0)
@@ -1470,10 +1989,51 @@ store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
         }
     }
 
+    return rc;
+}
+
+
+/* Runs one change under WATCH with bounded retries, failing over to a new
+ * primary as the Failover section says. */
+static pit_err_t
+store_change(pit_store_t *st, const char *iid, pit_change_t *ch,
+    pit_integration_t *out, int64_t now)
+{
+    char                key[PIT_KEY_MAX];
+    pit_integration_t  *old, *new;
+    pit_batch_t        *b;
+    pit_err_t           rc;
+
+    rc = pit_key_integration(key, sizeof(key), st->prefix, iid);
+    if (rc != PIT_OK || pit_id_validate(iid, strlen(iid)) != PIT_OK) {
+        return PIT_ERR_NOT_FOUND;
+    }
+
+    rc = store_change_begin(st);
+    if (rc == PIT_OK && ch->token != NULL) {
+        rc = store_new_token(st, ch->token, ch->hash, ch->hint);
+    }
+
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    old = malloc(sizeof(pit_integration_t));
+    new = malloc(sizeof(pit_integration_t));
+    b = batch_new();
+
+    if (old == NULL || new == NULL || b == NULL) {
+        rc = PIT_ERR_NOMEM;
+        goto done;
+    }
+
+    do {
+        rc = store_change_attempts(st, b, key, iid, ch, old, new, now);
+    } while (store_failover(st, &rc));
+
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
-        store_unwatch(st);
-        if (ch->token != NULL) {
-            memset(ch->token, 0, PIT_TOKEN_LEN + 1);
+        if (st->c != NULL && !st->c->err) {
+            store_unwatch(st);
         }
 
     } else if (out != NULL) {
@@ -1481,6 +2041,10 @@ store_change(pit_store_t *st, const char *iid, const pit_change_t *ch,
     }
 
 done:
+
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION && ch->token != NULL) {
+        memset(ch->token, 0, PIT_TOKEN_LEN + 1);
+    }
 
     free(old);
     free(new);

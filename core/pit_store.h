@@ -6,7 +6,8 @@
  * the new state in C, write every key in MULTI/EXEC, retry a bounded number
  * of times if another client changed a watched key.  A failed change leaves
  * the previous state intact.  Each change appends an audit entry to
- * <prefix>audit; no token is ever written anywhere, only its hash.
+ * <prefix>audit, which carries the change's random id (field "change"),
+ * no token is ever written anywhere, only its hash.
  */
 
 #ifndef PIT_STORE_H
@@ -21,6 +22,7 @@
 #include "pit_token.h"
 
 #define PIT_STORE_RETRIES  50
+#define PIT_STORE_FAILOVER_MS  10000   /* sentinel URLs: default bound */
 #define PIT_AUDIT_FIELD_MAX 256
 
 typedef struct pit_store_s  pit_store_t;
@@ -41,6 +43,25 @@ typedef struct {
  */
 pit_err_t pit_store_open(pit_store_t **st, const pit_redis_url_t *url,
     const char *prefix, int timeout_ms);
+
+/*
+ * As pit_store_open(), and for a redis-sentinel:// URL: finds the primary
+ * through the sentinels (each in order, at most 1 s each), checks it with
+ * ROLE, and spends at most failover_ms in all, for the whole life of the
+ * store, looking for a primary again (pit_store_open() allows
+ * PIT_STORE_FAILOVER_MS).  A change that fails because the primary moved
+ * (connection lost, a timeout, -READONLY) is run again, whole, on the new
+ * primary, and never applied twice: see "Failover" in pit_store.c.  When no
+ * primary is found in time, changes return PIT_ERR_NO_PRIMARY (not
+ * applied) or PIT_ERR_MAYBE_APPLIED (sent, outcome unknown); opening
+ * returns PIT_ERR_NO_PRIMARY.
+ */
+pit_err_t pit_store_open_failover(pit_store_t **st,
+    const pit_redis_url_t *url, const char *prefix, int timeout_ms,
+    int failover_ms);
+
+/* Returns "host:port" of the primary in use (sentinel URLs), or "". */
+const char *pit_store_primary(const pit_store_t *st);
 
 void pit_store_close(pit_store_t *st);
 

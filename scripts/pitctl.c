@@ -3,6 +3,10 @@
  *
  *   pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json] COMMAND ...
  *
+ * With a redis-sentinel:// URL the primary is found through the sentinels
+ * and a change interrupted by a failover is run again on the new primary,
+ * never twice (pit_store.c, "Failover"), for at most --failover-timeout.
+ *
  * Exit codes: 0 ok, 1 usage or invalid input, 2 not found, 3 conflict,
  * 4 Redis unreachable or failed.  Errors go to stderr as "pitctl: ...".
  * Tokens are printed once, by create and rotate, and never logged.
@@ -33,6 +37,7 @@
 #define EXIT_REDIS      4
 
 #define PITCTL_TIMEOUT_MS  5000
+#define PITCTL_FAILOVER_MAX_MS  (600 * 1000)
 
 typedef struct {
     const char     *redis_url;
@@ -41,6 +46,9 @@ typedef struct {
     int             json;
     int             wait_replicas;    /* --wait N: WAIT after changes */
     int64_t         wait_timeout_ms;
+    int64_t         failover_ms;      /* sentinel URLs: --failover-timeout */
+    const char     *command;          /* the command's name */
+    int             change;           /* 1: the command changes Redis */
     int64_t         now;
     pit_store_t    *st;
     int             argc;             /* the command's own arguments */
@@ -56,7 +64,8 @@ typedef struct {
 
 static const char  *usage_text =
 "usage: pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json]\n"
-"              [--wait N [--wait-timeout DURATION]] COMMAND ...\n"
+"              [--wait N [--wait-timeout DURATION]]\n"
+"              [--failover-timeout DURATION] COMMAND ...\n"
 "  create --name N [--description D] --scope S [--scope S]... --account ID\n"
 "         [--account-type location|company] [--created-by WHO]\n"
 "         [--allow-unknown-scope]\n"
@@ -73,13 +82,17 @@ static const char  *usage_text =
 "  scopes\n"
 "  check TOKEN|-\n"
 "  routes --openapi FILE... [--match METHOD PATH]\n"
-"URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N]\n"
+"URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
+"     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
+"       [?sentinel_user=U&sentinel_password=P]\n"
 "     (default $PIT_REDIS_URL, else redis://127.0.0.1:6379)\n"
 "DURATION: 7d, 36h, 90m, 45s.  Hash key: --hash-key or "
 "$PIT_HASH_KEY_FILE.\n"
 "--wait N: after a change, require N replicas to acknowledge it (Redis "
 "WAIT,\n          --wait-timeout, default 5s); fewer: exit 4, change "
 "kept.\n"
+"--failover-timeout: sentinel URLs, how long to look for a primary and\n"
+"          run a change again after a failover (default 10s).\n"
 "Exit: 0 ok, 1 usage/invalid, 2 not found, 3 conflict, 4 Redis failed.\n";
 
 
@@ -132,7 +145,7 @@ exit_code_of(pit_err_t rc)
 static int
 fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 {
-    const char  *detail;
+    const char  *detail, *last;
 
     detail = pit_store_error(p->st);
 
@@ -157,6 +170,21 @@ fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
     case PIT_ERR_REPLICATION:
         return fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
                     "be lost if the primary fails now", what, detail);
+    case PIT_ERR_NO_PRIMARY:
+        last = strstr(detail, " (last: ");
+        return fail(EXIT_REDIS, "%s: %.*s: the change was not applied%s",
+                    what, (int) (last ? (size_t) (last - detail)
+                                      : strlen(detail)),
+                    detail, last ? last : "");
+    case PIT_ERR_MAYBE_APPLIED:
+        last = strstr(detail, " (last: ");
+        return fail(EXIT_REDIS, "%s: %.*s: the change may have been applied: "
+                    "check with pitctl %s%s%s%s", what,
+                    (int) (last ? (size_t) (last - detail) : strlen(detail)),
+                    detail, id ? "show " : "list", id ? id : "",
+                    strcmp(what, "create") == 0 || strcmp(what, "rotate") == 0
+                    ? " (its new token is not shown: if it was applied, "
+                      "rotate --now to get one)" : "", last ? last : "");
     case PIT_ERR_CORRUPT:
         return fail(EXIT_REDIS, "%s: Redis holds a record that does not "
                     "decode%s%s", what, detail[0] ? ": " : "", detail);
@@ -495,8 +523,10 @@ open_store(pitctl_t *p)
     rc = pit_redis_url_parse(p->redis_url, strlen(p->redis_url), &url);
     if (rc != PIT_OK) {
         return fail(EXIT_USAGE, "invalid Redis URL (expected "
-                    "redis://[user:password@]host:port[/db] or "
-                    "unix:///path[?db=N])");
+                    "redis://[user:password@]host:port[/db], "
+                    "unix:///path[?db=N] or redis-sentinel://[user:password@]"
+                    "host:port[,host:port...]/master[/db]"
+                    "[?sentinel_user=U&sentinel_password=P])");
     }
 
     if (pit_prefix_validate(p->prefix, strlen(p->prefix)) != PIT_OK) {
@@ -512,9 +542,16 @@ open_store(pitctl_t *p)
         }
     }
 
-    rc = pit_store_open(&p->st, &url, p->prefix, PITCTL_TIMEOUT_MS);
+    rc = pit_store_open_failover(&p->st, &url, p->prefix, PITCTL_TIMEOUT_MS,
+                                 (int) p->failover_ms);
+    memset(&url, 0, sizeof(url));
     if (rc != PIT_OK) {
-        fail(EXIT_REDIS, "Redis unreachable: %s", pit_store_error(p->st));
+        if (rc == PIT_ERR_NO_PRIMARY && p->change) {
+            fail_store(p, rc, p->command, NULL);
+        } else {
+            fail(EXIT_REDIS, "Redis unreachable: %s",
+                 pit_store_error(p->st));
+        }
         pit_store_close(p->st);
         p->st = NULL;
         memset(key, 0, sizeof(key));
@@ -1567,6 +1604,26 @@ static const pitctl_command_t  commands[] = {
 };
 
 
+/* Returns 1 if the command changes Redis (its failures say whether the
+ * change was applied). */
+static int
+is_change(const char *name)
+{
+    static const char  *changes[] = {
+        "create", "edit", "rotate", "cancel-rotation", "expire-now", "delete"
+    };
+    size_t              i;
+
+    for (i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        if (strcmp(name, changes[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* Returns the current time in ms; PIT_NOW_MS overrides it (for tests of
  * time-dependent output such as "rotation due"). */
 static int64_t
@@ -1625,7 +1682,7 @@ int
 main(int argc, char **argv)
 {
     pitctl_t     p;
-    const char  *env, *wait, *wait_timeout;
+    const char  *env, *wait, *wait_timeout, *failover;
     size_t       c;
     int          i, r, code;
 
@@ -1636,7 +1693,7 @@ main(int argc, char **argv)
     p.prefix = PIT_PREFIX_DEFAULT;
     p.hash_key_file = getenv("PIT_HASH_KEY_FILE");
     p.now = now_ms();
-    wait = wait_timeout = NULL;
+    wait = wait_timeout = failover = NULL;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -1651,7 +1708,9 @@ main(int argc, char **argv)
 
         if ((r = opt_value(argc, argv, &i, "--wait", &wait)) != 0
             || (r = opt_value(argc, argv, &i, "--wait-timeout",
-                              &wait_timeout)) != 0)
+                              &wait_timeout)) != 0
+            || (r = opt_value(argc, argv, &i, "--failover-timeout",
+                              &failover)) != 0)
         {
             if (r < 0) {
                 fprintf(stderr, "pitctl: %s needs a value\n%s", argv[i],
@@ -1681,6 +1740,15 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
+    p.failover_ms = PIT_STORE_FAILOVER_MS;
+    if (failover != NULL
+        && (pit_duration_parse(failover, strlen(failover), &p.failover_ms)
+            != PIT_OK || p.failover_ms > PITCTL_FAILOVER_MAX_MS))
+    {
+        return fail(EXIT_USAGE, "invalid --failover-timeout \"%s\" (e.g. "
+                    "500ms, 10s; at most 10m)", failover);
+    }
+
     if (i >= argc) {
         fprintf(stderr, "pitctl: no command given\n%s", usage_text);
         return EXIT_USAGE;
@@ -1700,6 +1768,8 @@ main(int argc, char **argv)
 
     p.argc = argc - i - 1;
     p.argv = argv + i + 1;
+    p.command = commands[c].name;
+    p.change = is_change(p.command);
 
     /* --json may also follow the command */
     for (r = 0; r < p.argc; r++) {

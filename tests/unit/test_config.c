@@ -218,6 +218,176 @@ static void test_url_resets_fields_between_parses(void **state) {
 }
 
 /* -----------------------------------------------------------------------------
+ * Sentinel URLs
+ * -------------------------------------------------------------------------- */
+
+typedef struct {
+    const char  *s;
+    size_t       nsentinels;
+    const char  *hosts[3];
+    int          ports[3];
+    const char  *master;
+    int          db;
+    const char  *user;
+    const char  *password;
+    const char  *sentinel_user;
+    const char  *sentinel_password;
+} sentinel_case_t;
+
+static const sentinel_case_t sentinel_good[] = {
+    { "redis-sentinel://127.0.0.1:26379/m", 1, { "127.0.0.1" }, { 26379 },
+      "m", 0, "", "", "", "" },
+    { "redis-sentinel://s1/mymaster", 1, { "s1" }, { 26379 },
+      "mymaster", 0, "", "", "", "" },
+    { "REDIS-SENTINEL://a:1,b:2,c:3/m.1_x-y/5", 3, { "a", "b", "c" },
+      { 1, 2, 3 }, "m.1_x-y", 5, "", "", "", "" },
+    { "redis-sentinel://[::1]:26379,[2001:db8::2]/m/", 2,
+      { "::1", "2001:db8::2" }, { 26379, 26379 }, "m", 0, "", "", "", "" },
+    { "redis-sentinel://[::1]:26380,h:7/m/3", 2, { "::1", "h" },
+      { 26380, 7 }, "m", 3, "", "", "", "" },
+    { "redis-sentinel://pit-admin:p%40ss%2C%2F@h1:1,h2:2/m", 2,
+      { "h1", "h2" }, { 1, 2 }, "m", 0, "pit-admin", "p@ss,/", "", "" },
+    { "redis-sentinel://:data@h/m", 1, { "h" }, { 26379 }, "m", 0, "",
+      "data", "", "" },
+    { "redis-sentinel://h/m?sentinel_password=s%26cret", 1, { "h" },
+      { 26379 }, "m", 0, "", "", "", "s&cret" },
+    { "redis-sentinel://u:p@h:9/m/2?sentinel_user=su&sentinel_password=sp",
+      1, { "h" }, { 9 }, "m", 2, "u", "p", "su", "sp" },
+    { "redis-sentinel://h/m?sentinel_password=sp&sentinel_user=s%75", 1,
+      { "h" }, { 26379 }, "m", 0, "", "", "su", "sp" },
+    { "redis-sentinel://h/m?sentinel_password=", 1, { "h" }, { 26379 },
+      "m", 0, "", "", "", "" },
+};
+
+static void test_sentinel_url_parses_every_form(void **state) {
+    pit_redis_url_t  u;
+    size_t           i, j;
+
+    (void) state;
+    for (i = 0; i < sizeof(sentinel_good) / sizeof(sentinel_good[0]); i++) {
+        const sentinel_case_t  *c = &sentinel_good[i];
+
+        if (pit_redis_url_parse(c->s, strlen(c->s), &u) != PIT_OK)
+            fail_msg("url: \"%s\" rejected", c->s);
+        if (!u.sentinel || u.unix_socket || u.nsentinels != c->nsentinels
+            || strcmp(u.master, c->master) != 0 || u.db != c->db
+            || strcmp(u.user, c->user) != 0
+            || strcmp(u.password, c->password) != 0
+            || strcmp(u.sentinel_user, c->sentinel_user) != 0
+            || strcmp(u.sentinel_password, c->sentinel_password) != 0)
+        {
+            fail_msg("url: \"%s\" gave %zu sentinels master=\"%s\" db=%d "
+                     "user=\"%s\" password=\"%s\" sentinel_user=\"%s\" "
+                     "sentinel_password=\"%s\"", c->s, u.nsentinels,
+                     u.master, u.db, u.user, u.password, u.sentinel_user,
+                     u.sentinel_password);
+        }
+        for (j = 0; j < c->nsentinels; j++) {
+            if (strcmp(u.sentinels[j].host, c->hosts[j]) != 0
+                || u.sentinels[j].port != c->ports[j])
+            {
+                fail_msg("url: \"%s\": sentinel %zu is %s:%d", c->s, j,
+                         u.sentinels[j].host, u.sentinels[j].port);
+            }
+        }
+    }
+}
+
+static const bad_case_t sentinel_bad[] = {
+    { "missing master",        LIT("redis-sentinel://h:26379") },
+    { "missing master, slash", LIT("redis-sentinel://h:26379/") },
+    { "empty master, db",      LIT("redis-sentinel://h//1") },
+    { "master with space",     LIT("redis-sentinel://h/m x") },
+    { "master with comma",     LIT("redis-sentinel://h/m,n") },
+    { "master with %",         LIT("redis-sentinel://h/m%41") },
+    { "empty host list",       LIT("redis-sentinel:///m") },
+    { "empty host list, auth", LIT("redis-sentinel://u:p@/m") },
+    { "empty host in list",    LIT("redis-sentinel://a:1,,b:2/m") },
+    { "trailing comma",        LIT("redis-sentinel://a:1,/m") },
+    { "leading comma",         LIT("redis-sentinel://,a:1/m") },
+    { "bad port",              LIT("redis-sentinel://h:26x79/m") },
+    { "port 0",                LIT("redis-sentinel://h:0/m") },
+    { "port 65536",            LIT("redis-sentinel://a:1,h:65536/m") },
+    { "empty port",            LIT("redis-sentinel://h:/m") },
+    { "v6 without brackets",   LIT("redis-sentinel://::1:26379/m") },
+    { "v6 unclosed",           LIT("redis-sentinel://[::1:26379/m") },
+    { "bad db",                LIT("redis-sentinel://h/m/x") },
+    { "db then path",          LIT("redis-sentinel://h/m/1/2") },
+    { "db too big",            LIT("redis-sentinel://h/m/1000000") },
+    { "unknown query key",     LIT("redis-sentinel://h/m?db=1") },
+    { "query key, no value",   LIT("redis-sentinel://h/m?sentinel_user") },
+    { "bare question mark",    LIT("redis-sentinel://h/m?") },
+    { "trailing ampersand",
+      LIT("redis-sentinel://h/m?sentinel_password=p&") },
+    { "user twice",
+      LIT("redis-sentinel://h/m?sentinel_user=a&sentinel_user=b"
+          "&sentinel_password=p") },
+    { "password twice",
+      LIT("redis-sentinel://h/m?sentinel_password=a&sentinel_password=b") },
+    { "sentinel user alone",   LIT("redis-sentinel://h/m?sentinel_user=a") },
+    { "bad escape in query",
+      LIT("redis-sentinel://h/m?sentinel_password=%zz") },
+    { "decoded NUL in query",
+      LIT("redis-sentinel://h/m?sentinel_password=%00") },
+    { "bad escape, data",      LIT("redis-sentinel://u:%4@h/m") },
+    { "uppercase query key",
+      LIT("redis-sentinel://h/m?SENTINEL_PASSWORD=p") },
+    { "too many sentinels",
+      LIT("redis-sentinel://a,b,c,d,e,f,g,h,i/m") },
+    { "space in list",         LIT("redis-sentinel://a, b/m") },
+    { "scheme only",           LIT("redis-sentinel://") },
+    { "short scheme",          LIT("redis-sentinel:/h/m") },
+    { "sentinel, tls",         LIT("rediss-sentinel://h/m") },
+};
+
+static void test_sentinel_url_rejects_each_error(void **state) {
+    pit_redis_url_t  u;
+    size_t           i;
+
+    (void) state;
+    for (i = 0; i < sizeof(sentinel_bad) / sizeof(sentinel_bad[0]); i++) {
+        const bad_case_t *c = &sentinel_bad[i];
+
+        if (pit_redis_url_parse(c->s, c->len, &u) != PIT_ERR_URL)
+            fail_msg("url: %s accepted", c->what);
+    }
+}
+
+static void test_sentinel_url_bounds_list_and_master(void **state) {
+    pit_redis_url_t   u;
+    char              s[512];
+    int               n;
+
+    (void) state;
+
+    /* Eight sentinels fit, nine do not (the bad table has nine too). */
+    assert_int_equal(pit_redis_url_parse(
+        LIT("redis-sentinel://a,b,c,d,e,f,g,h/m"), &u), PIT_OK);
+    assert_int_equal(u.nsentinels, 8);
+    assert_string_equal(u.sentinels[7].host, "h");
+
+    /* Master name: 64 characters fit, 65 do not. */
+    n = snprintf(s, sizeof(s), "redis-sentinel://h/%064d", 0);
+    assert_int_equal(pit_redis_url_parse(s, (size_t) n, &u), PIT_OK);
+    assert_int_equal(strlen(u.master), 64);
+    n = snprintf(s, sizeof(s), "redis-sentinel://h/%065d", 0);
+    assert_int_equal(pit_redis_url_parse(s, (size_t) n, &u), PIT_ERR_URL);
+}
+
+static void test_sentinel_url_fields_reset_by_other_schemes(void **state) {
+    pit_redis_url_t u;
+
+    (void) state;
+    assert_int_equal(pit_redis_url_parse(
+        LIT("redis-sentinel://a,b/m?sentinel_password=x"), &u), PIT_OK);
+    assert_int_equal(pit_redis_url_parse(LIT("redis://h"), &u), PIT_OK);
+    assert_int_equal(u.sentinel, 0);
+    assert_int_equal(u.nsentinels, 0);
+    assert_string_equal(u.master, "");
+    assert_string_equal(u.sentinel_password, "");
+}
+
+/* -----------------------------------------------------------------------------
  * Durations
  * -------------------------------------------------------------------------- */
 
@@ -371,6 +541,10 @@ int main(void) {
         cmocka_unit_test(test_url_bounds_host_path_and_credentials),
         cmocka_unit_test(test_url_reads_only_len_bytes),
         cmocka_unit_test(test_url_resets_fields_between_parses),
+        cmocka_unit_test(test_sentinel_url_parses_every_form),
+        cmocka_unit_test(test_sentinel_url_rejects_each_error),
+        cmocka_unit_test(test_sentinel_url_bounds_list_and_master),
+        cmocka_unit_test(test_sentinel_url_fields_reset_by_other_schemes),
         cmocka_unit_test(test_duration_parses_each_unit),
         cmocka_unit_test(test_duration_rejects_bad_input),
         cmocka_unit_test(test_duration_format_two_largest_units),
