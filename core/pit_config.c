@@ -26,7 +26,6 @@
 
 #include "pit_config.h"
 
-#define PIT_DB_MAX            999999
 #define PIT_DURATION_MAX_MS   (3650LL * 24 * 3600 * 1000)     /* 10 years */
 
 /* -----------------------------------------------------------------------------
@@ -164,7 +163,7 @@ static pit_err_t pit_url_host_port(const char *s, size_t len,
     memcpy(u->host, host, host_len);
     u->host[host_len] = '\0';
 
-    u->port = 6379;
+    u->port = PIT_REDIS_PORT;
     if (port != NULL) {
         if (pit_parse_uint(port, port_len, 5, &v) != 0 || v < 1 || v > 65535)
             return PIT_ERR_URL;

@@ -14,6 +14,9 @@
 #define PIT_URL_HOST_MAX   255
 #define PIT_URL_PATH_MAX   107         /* sun_path */
 #define PIT_URL_CRED_MAX   255
+#define PIT_DB_MAX         999999      /* the largest db number accepted */
+#define PIT_REDIS_PORT     6379        /* when an address names none */
+#define PIT_SENTINEL_PORT  26379
 
 typedef struct {
     int   unix_socket;                 /* 1: path is set, host/port unused */

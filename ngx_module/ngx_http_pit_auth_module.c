@@ -29,6 +29,8 @@
 #include "ngx_http_pit_auth_compat.h"
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
+#include "ngx_http_pit_auth_subscriber.h"
+#include "ngx_http_pit_auth_stats.h"
 #include "ngx_http_pit_auth_openapi.h"
 #include "ngx_http_pit_auth_log.h"
 
@@ -2893,7 +2895,7 @@ ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_pit_auth_redis_init_process(cycle, &amcf->backends);
-    ngx_http_pit_auth_cache_init_process(cycle);
+    ngx_http_pit_auth_subscriber_init_process(cycle);
 
     return NGX_OK;
 }
@@ -2919,6 +2921,6 @@ ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    ngx_http_pit_auth_cache_exit_process(cycle);
+    ngx_http_pit_auth_subscriber_exit_process(cycle);
     ngx_http_pit_auth_redis_exit_process(&amcf->backends);
 }

@@ -22,10 +22,11 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 
+#include "pit_config.h"
+
 #include "ngx_http_pit_auth_redis.h"
 
 
-#define NGX_HTTP_PIT_AUTH_REDIS_PORT         6379
 #define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN  50
 #define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MAX  1000
 #define NGX_HTTP_PIT_AUTH_REDIS_VALUE_MAX    (1024 * 1024)
@@ -106,7 +107,7 @@ ngx_http_pit_auth_redis_parse(ngx_conf_t *cf, ngx_str_t *args,
     if (args[0].len > 5 && ngx_strncmp(args[0].data, "unix:", 5) == 0) {
         len = args[0].len - 5;
 
-        if (len > 107 || args[0].data[5] != '/') {
+        if (len > PIT_URL_PATH_MAX || args[0].data[5] != '/') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid unix socket path in \"%V\"", &args[0]);
             return NGX_CONF_ERROR;
@@ -124,7 +125,7 @@ ngx_http_pit_auth_redis_parse(ngx_conf_t *cf, ngx_str_t *args,
         ngx_memzero(&u, sizeof(ngx_url_t));
 
         u.url = args[0];
-        u.default_port = NGX_HTTP_PIT_AUTH_REDIS_PORT;
+        u.default_port = PIT_REDIS_PORT;
 
         /* the one place a host name may be resolved: here, in the master */
 
@@ -160,7 +161,7 @@ ngx_http_pit_auth_redis_parse(ngx_conf_t *cf, ngx_str_t *args,
 
         if (ngx_strncmp(args[i].data, "db=", 3) == 0) {
             addr->db = ngx_atoi(args[i].data + 3, args[i].len - 3);
-            if (addr->db == NGX_ERROR || addr->db > 999999) {
+            if (addr->db == NGX_ERROR || addr->db > PIT_DB_MAX) {
                 goto invalid;
             }
             continue;
