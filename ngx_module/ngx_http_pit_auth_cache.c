@@ -673,7 +673,10 @@ ngx_http_pit_auth_cache_fresh(ngx_http_pit_auth_cache_t *cache,
         return 0;
     }
 
-    return ngx_http_pit_auth_cache_sure(cache->sh, now)
+    /* a replica too far behind would not carry a revocation yet */
+
+    return (ngx_http_pit_auth_cache_sure(cache->sh, now)
+            && ngx_http_pit_auth_redis_fresh(cache->backend))
            || now - cn->fetched < NGX_HTTP_PIT_AUTH_CACHE_UNSURE;
 }
 
@@ -938,8 +941,12 @@ ngx_http_pit_auth_cache_still_true(ngx_http_pit_auth_cache_shctx_t *sh,
 {
     uint64_t  i, n;
 
-    if (mark->flush_seq != sh->flush_seq || mark->sub_epoch != sh->sub_epoch)
+    if (mark->flush_seq != sh->flush_seq || mark->sub_epoch != sh->sub_epoch
+        || mark->read_gen != sh->sub_read_gen)
     {
+        /* read elsewhere than the subscriber listens: an invalidation
+         * may have overtaken the data it announces */
+
         return 0;
     }
 
@@ -1196,8 +1203,15 @@ ngx_http_pit_auth_cache_used(ngx_http_pit_auth_cache_t *cache, u_char *h,
     argv[3] = (const char *) ms;
     lens[3] = ngx_sprintf(ms, "%L", now) - ms;
 
-    (void) ngx_http_pit_auth_redis_command(cache->backend, NULL, 4, argv,
-                                           lens);
+    /* to the primary; none known: dropped and counted */
+
+    if (ngx_http_pit_auth_redis_write(cache->backend, 4, argv, lens)
+        != NGX_OK)
+    {
+        ngx_shmtx_lock(&cache->shpool->mutex);
+        cache->sh->counters.last_used_dropped++;
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+    }
 }
 
 

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t                     inval_seq;
     uint64_t                     flush_seq;
     uint64_t                     sub_epoch;
+    uint64_t                     read_gen;      /* the server asked */
     int64_t                      sent;          /* ms */
 } ngx_http_pit_auth_cache_mark_t;
 
@@ -95,6 +96,7 @@ typedef struct {
     uint64_t                     stale_refused;
     uint64_t                     redis_errors;
     uint64_t                     last_used_writes;
+    uint64_t                     last_used_dropped;
 } ngx_http_pit_auth_cache_counters_t;
 
 
@@ -110,6 +112,7 @@ typedef struct {
     ngx_pid_t                    sub_pid;
     uint64_t                     sub_epoch;  /* bumped at every change */
     int64_t                      sub_beat;   /* ms: last heartbeat */
+    uint64_t                     sub_read_gen;  /* of the server heard */
 
     /* stale answers: only from entries of epochs from stale_from on */
     uint64_t                     stale_from;

@@ -11,6 +11,7 @@
 
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
+#include "ngx_http_pit_auth_fleet.h"
 #include "ngx_http_pit_auth_stats.h"
 
 
@@ -57,7 +58,8 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    size = sizeof("{\"zones\":{}}\n");
+    size = sizeof("{\"zones\":{},\"backends\":{}}\n")
+           + ngx_http_pit_auth_fleet_stats_size();
     first = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
 
     for (part = first; part; part = part->next) {
@@ -65,7 +67,7 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
 
         for (i = 0; i < part->nelts; i++) {
             if (shm_zone[i].tag == &ngx_http_pit_auth_module) {
-                size += shm_zone[i].shm.name.len + 704;
+                size += shm_zone[i].shm.name.len + 768;
             }
         }
     }
@@ -96,6 +98,8 @@ ngx_http_pit_auth_stats_handler(ngx_http_request_t *r)
         }
     }
 
+    p = ngx_cpymem(p, "},\"backends\":{", sizeof("},\"backends\":{") - 1);
+    p = ngx_http_pit_auth_fleet_stats(p);
     p = ngx_cpymem(p, "}}\n", 3);
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;
@@ -146,12 +150,13 @@ ngx_http_pit_auth_stats_zone(u_char *p, ngx_http_pit_auth_cache_t *cache)
                        "\"invalidations\":%uL,\"flushes\":%uL,"
                        "\"stale\":%uL,\"stale_refused\":%uL,"
                        "\"redis_errors\":%uL,"
-                       "\"last_used_writes\":%uL,\"subscriber\":\"%s\","
+                       "\"last_used_writes\":%uL,"
+                       "\"last_used_dropped\":%uL,\"subscriber\":\"%s\","
                        "\"subscriber_pid\":%P}",
                        &cache->shm_zone->shm.name, cache->shm_zone->shm.size,
                        sfree, entries, c.hits, c.misses, c.negative_hits,
                        c.stores, c.evictions, c.expirations, c.invalidations,
                        c.flushes, c.stale, c.stale_refused, c.redis_errors,
-                       c.last_used_writes,
+                       c.last_used_writes, c.last_used_dropped,
                        sure ? "up" : "down", pid);
 }

@@ -48,6 +48,7 @@ struct ngx_http_pit_auth_subscriber_s {
     ngx_uint_t                   state;
     int64_t                      started;    /* ms: (re)connect began */
     int64_t                      client_id;
+    uint64_t                     read_gen;   /* of the server subscribed */
     ngx_event_t                  timer;
     ngx_http_pit_auth_redis_callback_t  on_id;
     ngx_http_pit_auth_redis_callback_t  on_tracking;
@@ -207,6 +208,7 @@ ngx_http_pit_auth_sub_start(ngx_http_pit_auth_redis_t *rd, void *data)
     ngx_http_pit_auth_sub_down(sub);
 
     sub->rd = rd;
+    sub->read_gen = ngx_http_pit_auth_redis_read_gen(rd);
 
     sub->state = NGX_HTTP_PIT_AUTH_SUB_ID;
     sub->started = ngx_http_pit_auth_cache_now();
@@ -453,6 +455,7 @@ ngx_http_pit_auth_sub_subscribed(ngx_http_pit_auth_subscriber_t *sub,
 
     sh->sub_up = 1;
     sh->sub_pid = ngx_pid;
+    sh->sub_read_gen = sub->read_gen;
     sh->sub_beat = now;
     sh->sub_epoch++;
 
@@ -668,6 +671,11 @@ ngx_http_pit_auth_sub_timer(ngx_event_t *ev)
     const char  *argv[3];
 
     now = ngx_http_pit_auth_cache_now();
+
+    /* lookups moved to another server: listen there (a new subscription
+     * flushes the zone) */
+
+    (void) ngx_http_pit_auth_redis_follow(sub->rd);
 
     if ((sub->state == NGX_HTTP_PIT_AUTH_SUB_ID
          || sub->state == NGX_HTTP_PIT_AUTH_SUB_SUBSCRIBING)
