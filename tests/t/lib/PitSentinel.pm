@@ -174,7 +174,7 @@ sub wait_until {
 sub DESTROY {
     my ($self) = @_;
     return unless $$ == $self->{owner};
-    $_->stop for @{ $self->{sentinels} };
+    $_->stop for grep { defined } @{ $self->{sentinels} || [] };
 }
 
 package PitSentinel::Sentinel;
