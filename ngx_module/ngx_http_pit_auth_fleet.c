@@ -151,14 +151,13 @@ static ngx_uint_t ngx_http_pit_auth_fleet_same(
 static ngx_uint_t ngx_http_pit_auth_fleet_str_is(redisReply *rp,
     const char *s);
 static int64_t ngx_http_pit_auth_fleet_now(void);
+static ngx_http_pit_auth_fleet_zone_t *ngx_http_pit_auth_fleet_zone(void);
 
 
 static ngx_str_t  ngx_http_pit_auth_fleet_zone_name =
     ngx_string("pit_auth_fleet");
 
 static ngx_uint_t  ngx_http_pit_auth_fleet_tag;
-
-static ngx_shm_zone_t  *ngx_http_pit_auth_fleet_shm;
 
 
 /* configuration */
@@ -197,7 +196,6 @@ ngx_http_pit_auth_fleet_add(ngx_conf_t *cf, ngx_http_pit_auth_redis_conf_t *rc)
 
         shm_zone->init = ngx_http_pit_auth_fleet_init_zone;
         shm_zone->data = zone;
-        ngx_http_pit_auth_fleet_shm = shm_zone;
     }
 
     if (zone->fleets.nelts == NGX_HTTP_PIT_AUTH_FLEET_SLOTS) {
@@ -1150,18 +1148,42 @@ ngx_http_pit_auth_fleet_publish(ngx_http_pit_auth_fleet_t *fleet,
 /* pit_auth_stats */
 
 
+/* The zone of the running cycle, found there: a reload may drop it. */
+
+static ngx_http_pit_auth_fleet_zone_t *
+ngx_http_pit_auth_fleet_zone(void)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *shm_zone;
+
+    for (part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+         part;
+         part = part->next)
+    {
+        shm_zone = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (shm_zone[i].tag == &ngx_http_pit_auth_fleet_tag) {
+                return shm_zone[i].data;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
 size_t
 ngx_http_pit_auth_fleet_stats_size(void)
 {
     ngx_http_pit_auth_fleet_zone_t  *zone;
 
-    if (ngx_http_pit_auth_fleet_shm == NULL
-        || ngx_http_pit_auth_fleet_shm->data == NULL)
-    {
+    zone = ngx_http_pit_auth_fleet_zone();
+
+    if (zone == NULL) {
         return 0;
     }
-
-    zone = ngx_http_pit_auth_fleet_shm->data;
 
     return zone->fleets.nelts * (3 * NGX_SOCKADDR_STRLEN + 512
                                  + PIT_URL_HOST_MAX * 2);
@@ -1177,11 +1199,12 @@ ngx_http_pit_auth_fleet_stats(u_char *p)
     ngx_http_pit_auth_fleet_sh_t     sh;
     ngx_http_pit_auth_fleet_zone_t  *zone;
 
-    if (ngx_http_pit_auth_fleet_stats_size() == 0) {
+    zone = ngx_http_pit_auth_fleet_zone();
+
+    if (zone == NULL) {
         return p;
     }
 
-    zone = ngx_http_pit_auth_fleet_shm->data;
     fp = zone->fleets.elts;
     now = ngx_http_pit_auth_fleet_now();
 
