@@ -48,8 +48,12 @@ for my $m (sort keys %read) {
 # stats: which server is read, the primary, the lag
 my $pp = '127.0.0.1:' . $f->primary->port;
 my %rep = map { ('127.0.0.1:' . $_->port => 1) } $f->replicas;
-PitSentinel::wait_until(sub {
-    (PitSentinel::backend($t{replica})->{read_role} // '') eq 'replica' }, 5);
+for my $m (qw(replica fixed)) {
+    my $w = PitSentinel::wait_until(sub {
+        (PitSentinel::backend($t{$m})->{read_role} // '') eq 'replica' }, 5);
+    diag sprintf "read %-7s: on the replica %.0f ms after the first 200", $m,
+        1000 * ($w // 99);
+}
 for my $m (sort keys %read) {
     my $b = PitSentinel::backend($t{$m});
     is($b->{primary}, $pp, "read $m: stats name the primary");
