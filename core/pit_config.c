@@ -32,7 +32,6 @@
 
 #include "pit_config.h"
 
-#define PIT_DB_MAX            999999
 #define PIT_DURATION_MAX_MS   (3650LL * 24 * 3600 * 1000)     /* 10 years */
 
 /* -----------------------------------------------------------------------------
@@ -242,7 +241,7 @@ static pit_err_t pit_url_tcp(const char *s, size_t len, pit_redis_url_t *u) {
     len -= (size_t) skip;
     auth_len -= (size_t) skip;
 
-    if (pit_url_host_port(s, auth_len, u->host, &u->port, 6379) != PIT_OK)
+    if (pit_url_host_port(s, auth_len, u->host, &u->port, PIT_REDIS_PORT) != PIT_OK)
         return PIT_ERR_URL;
 
     /* Path: nothing, "/" or "/N". */
@@ -327,7 +326,7 @@ static pit_err_t pit_url_sentinel(const char *s, size_t len,
         if (u->nsentinels == PIT_URL_SENTINELS_MAX) return PIT_ERR_URL;
         a = &u->sentinels[u->nsentinels++];
         if (pit_url_host_port(p, (size_t) ((comma ? comma : end) - p),
-                              a->host, &a->port, PIT_URL_SENTINEL_PORT)
+                              a->host, &a->port, PIT_SENTINEL_PORT)
             != PIT_OK)
         {
             return PIT_ERR_URL;

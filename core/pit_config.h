@@ -16,7 +16,9 @@
 #define PIT_URL_CRED_MAX   255
 #define PIT_URL_SENTINELS_MAX  8       /* sentinels in one URL */
 #define PIT_URL_MASTER_MAX     64      /* a sentinel's master name */
-#define PIT_URL_SENTINEL_PORT  26379
+#define PIT_DB_MAX         999999      /* the largest db number accepted */
+#define PIT_REDIS_PORT     6379        /* when an address names none */
+#define PIT_SENTINEL_PORT  26379
 
 typedef struct {
     char  host[PIT_URL_HOST_MAX + 1];

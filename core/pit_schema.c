@@ -68,7 +68,39 @@ static pit_err_t pit_key_build(char *buf, size_t cap, const char *prefix,
 pit_err_t pit_key_token(char *buf, size_t cap, const char *prefix,
     const char *hash_hex)
 {
-    return pit_key_build(buf, cap, prefix, "tok:", hash_hex);
+    return pit_key_build(buf, cap, prefix, PIT_KEY_TOKEN_KIND, hash_hex);
+}
+
+/* Returns PIT_OK after writing "<prefix>tok:", or an error. */
+pit_err_t pit_key_token_prefix(char *buf, size_t cap, const char *prefix) {
+    return pit_key_build(buf, cap, prefix, PIT_KEY_TOKEN_KIND, "");
+}
+
+/* Returns PIT_OK if key names a token under prefix; see pit_schema.h. */
+pit_err_t pit_key_token_parse(const char *key, size_t len,
+    const char *prefix, size_t prefix_len, const char **hash_hex)
+{
+    size_t  i, kind_len = sizeof(PIT_KEY_TOKEN_KIND) - 1;
+
+    if (key == NULL || prefix == NULL
+        || len != prefix_len + kind_len + PIT_KEY_HASH_HEX_LEN
+        || memcmp(key, prefix, prefix_len) != 0
+        || memcmp(key + prefix_len, PIT_KEY_TOKEN_KIND, kind_len) != 0)
+    {
+        return PIT_ERR_ARG;
+    }
+    key += prefix_len + kind_len;
+    for (i = 0; i < PIT_KEY_HASH_HEX_LEN; i++) {
+        if (!((key[i] >= '0' && key[i] <= '9')
+              || (key[i] >= 'a' && key[i] <= 'f')))
+        {
+            return PIT_ERR_ARG;
+        }
+    }
+    if (hash_hex != NULL) {
+        *hash_hex = key;
+    }
+    return PIT_OK;
 }
 
 /* Returns PIT_OK after writing "<prefix>int:<iid>", or an error. */

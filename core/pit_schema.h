@@ -24,12 +24,24 @@
 #define PIT_PREFIX_MAX       64
 #define PIT_KEY_MAX          1024
 #define PIT_AUDIT_MAXLEN     10000     /* XADD MAXLEN ~ */
+#define PIT_KEY_TOKEN_KIND   "tok:"    /* <prefix>tok:<hash> */
+#define PIT_KEY_HASH_HEX_LEN 64        /* = PIT_HASH_HEX_LEN */
 
 /* Returns PIT_OK if p is 1-64 printable ASCII bytes without blanks. */
 pit_err_t pit_prefix_validate(const char *p, size_t len);
 
 pit_err_t pit_key_token(char *buf, size_t cap, const char *prefix,
     const char *hash_hex);
+/* Writes "<prefix>tok:", what every token key starts with (the module's
+ * invalidation subscription asks Redis for changes under it). */
+pit_err_t pit_key_token_prefix(char *buf, size_t cap, const char *prefix);
+/*
+ * Returns PIT_OK with hash_hex pointing at the 64 hex digits if key[0..len)
+ * is "<prefix>tok:<64 hex>" for the prefix[0..prefix_len) given, else
+ * PIT_ERR_ARG.  The digits are not decoded.
+ */
+pit_err_t pit_key_token_parse(const char *key, size_t len,
+    const char *prefix, size_t prefix_len, const char **hash_hex);
 pit_err_t pit_key_integration(char *buf, size_t cap, const char *prefix,
     const char *iid);
 /* The name is case-folded (ASCII letters lowered) and used as is. */

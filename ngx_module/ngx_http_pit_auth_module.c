@@ -29,6 +29,8 @@
 #include "ngx_http_pit_auth_compat.h"
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
+#include "ngx_http_pit_auth_subscriber.h"
+#include "ngx_http_pit_auth_stats.h"
 #include "ngx_http_pit_auth_openapi.h"
 #include "ngx_http_pit_auth_log.h"
 
@@ -48,6 +50,7 @@
 #define NGX_HTTP_PIT_AUTH_UNDECODABLE_ARG    12   /* shown as "ambiguous" */
 
 #define NGX_HTTP_PIT_AUTH_RECORDS_FREE        64  /* kept per worker */
+#define NGX_HTTP_PIT_AUTH_MAX_LAG          30000  /* ms, without a cache */
 
 #define NGX_HTTP_PIT_AUTH_NEW                 0
 #define NGX_HTTP_PIT_AUTH_WAITING             1
@@ -62,6 +65,8 @@ typedef struct {
 typedef struct {
     ngx_flag_t                   enable;
     ngx_http_pit_auth_redis_addr_t  *redis;
+    ngx_http_pit_auth_redis_read_t  *redis_read;
+    ngx_msec_t                   max_lag;
     ngx_msec_t                   connect_timeout;
     ngx_msec_t                   read_timeout;
     ngx_str_t                    prefix;        /* NUL-terminated */
@@ -223,6 +228,8 @@ static char *ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_pit_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_pit_auth_redis_read(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_pit_auth_account(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -291,6 +298,20 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
       ngx_http_pit_auth_redis,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("pit_auth_redis_read"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_pit_auth_redis_read,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_redis_max_lag"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_pit_auth_loc_conf_t, max_lag),
       NULL },
 
     { ngx_string("pit_auth_redis_timeout"),
@@ -934,6 +955,10 @@ ngx_http_pit_auth_lookup(ngx_http_request_t *r,
     ctx->waiter = ngx_http_pit_auth_redis_get(alcf->backend, &k,
                                               ngx_http_pit_auth_reply, ctx,
                                               r->connection->log);
+
+    /* the reply is stored only if the subscriber listens there too */
+
+    ctx->mark.read_gen = ngx_http_pit_auth_redis_read_gen(alcf->backend);
 
     if (ctx->waiter == NULL) {
         ctx->lookup_status = NGX_HTTP_PIT_AUTH_UNAVAILABLE;
@@ -2328,6 +2353,8 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
 
     conf->enable = NGX_CONF_UNSET;
     conf->redis = NGX_CONF_UNSET_PTR;
+    conf->redis_read = NGX_CONF_UNSET_PTR;
+    conf->max_lag = NGX_CONF_UNSET_MSEC;
     conf->connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->read_timeout = NGX_CONF_UNSET_MSEC;
     conf->scopes = NGX_CONF_UNSET_PTR;
@@ -2351,8 +2378,9 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_pit_auth_loc_conf_t *prev = parent;
     ngx_http_pit_auth_loc_conf_t *conf = child;
 
-    ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_pit_auth_main_conf_t  *amcf;
+    ngx_http_core_loc_conf_t        *clcf;
+    ngx_http_pit_auth_redis_conf_t   rc;
+    ngx_http_pit_auth_main_conf_t   *amcf;
 
     /* while merging, cf->ctx holds the loc_conf of the location merged */
 
@@ -2364,6 +2392,9 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->redis, prev->redis, NULL);
+    ngx_conf_merge_ptr_value(conf->redis_read, prev->redis_read, NULL);
+    ngx_conf_merge_msec_value(conf->max_lag, prev->max_lag,
+                              NGX_CONF_UNSET_MSEC);
     ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout,
                               100);
     ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 250);
@@ -2420,10 +2451,25 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pit_auth_module);
 
-    conf->backend = ngx_http_pit_auth_redis_add(cf, &amcf->backends,
-                                                conf->redis,
-                                                conf->connect_timeout,
-                                                conf->read_timeout);
+    ngx_memzero(&rc, sizeof(ngx_http_pit_auth_redis_conf_t));
+
+    rc.addr = conf->redis;
+    rc.read = conf->redis_read;
+    rc.connect_timeout = conf->connect_timeout;
+    rc.read_timeout = conf->read_timeout;
+    rc.prefix = conf->prefix;
+
+    /* a replica may be as far behind as a cached entry may be stale */
+
+    rc.max_lag = conf->max_lag;
+
+    if (rc.max_lag == NGX_CONF_UNSET_MSEC) {
+        rc.max_lag = (conf->cache && conf->cache->stale)
+                     ? conf->cache->stale
+                     : NGX_HTTP_PIT_AUTH_MAX_LAG;
+    }
+
+    conf->backend = ngx_http_pit_auth_redis_add(cf, &amcf->backends, &rc);
     if (conf->backend == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -2469,6 +2515,31 @@ ngx_http_pit_auth_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_pit_auth_redis_parse(cf, &value[1], cf->args->nelts - 1,
                                          alcf->redis);
+}
+
+
+static char *
+ngx_http_pit_auth_redis_read(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t  *value;
+
+    if (alcf->redis_read != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    alcf->redis_read = ngx_pcalloc(cf->pool,
+                                   sizeof(ngx_http_pit_auth_redis_read_t));
+    if (alcf->redis_read == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_pit_auth_redis_read_parse(cf, &value[1],
+                                              cf->args->nelts - 1,
+                                              alcf->redis_read);
 }
 
 
@@ -2893,7 +2964,7 @@ ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_pit_auth_redis_init_process(cycle, &amcf->backends);
-    ngx_http_pit_auth_cache_init_process(cycle);
+    ngx_http_pit_auth_subscriber_init_process(cycle);
 
     return NGX_OK;
 }
@@ -2919,6 +2990,6 @@ ngx_http_pit_auth_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    ngx_http_pit_auth_cache_exit_process(cycle);
+    ngx_http_pit_auth_subscriber_exit_process(cycle);
     ngx_http_pit_auth_redis_exit_process(&amcf->backends);
 }

@@ -114,6 +114,34 @@ static void test_keys_reject_null_arguments(void **state) {
     assert_int_equal(pit_key_audit(buf, sizeof(buf), NULL), PIT_ERR_ARG);
 }
 
+/* The invalidation subscriber reads back exactly what pit_key_token builds. */
+static void test_token_key_parse_reads_back_its_builder(void **state) {
+    char         buf[PIT_KEY_MAX], pre[PIT_KEY_MAX];
+    const char  *hex = NULL;
+    size_t       i;
+    static const char *bad[] = {
+        "pit:tok:" HASH "0", "pit:tok:" "0123", "pit:int:" HASH,
+        "pix:tok:" HASH, "pit:tok:" "0123456789ABCDEF0123456789abcdef"
+        "0123456789abcdef0123456789abcdef",
+        "pit:tok:" "0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdeg",
+    };
+
+    assert_int_equal(pit_key_token(buf, sizeof(buf), "pit:", HASH), PIT_OK);
+    assert_int_equal(pit_key_token_parse(buf, strlen(buf), "pit:", 4, &hex),
+                     PIT_OK);
+    assert_memory_equal(hex, HASH, 64);
+
+    assert_int_equal(pit_key_token_prefix(pre, sizeof(pre), "pit:"), PIT_OK);
+    assert_string_equal(pre, "pit:tok:");
+    assert_int_equal(strncmp(buf, pre, strlen(pre)), 0);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(pit_key_token_parse(bad[i], strlen(bad[i]), "pit:",
+                                             4, &hex), PIT_ERR_ARG);
+    }
+}
+
 static void test_name_key_folds_ascii_letters_only(void **state) {
     char  buf[PIT_KEY_MAX];
 
@@ -208,6 +236,7 @@ int main(void) {
         cmocka_unit_test(test_keys_follow_schema_v1),
         cmocka_unit_test(test_keys_fit_exactly_or_fail_without_truncation),
         cmocka_unit_test(test_keys_reject_null_arguments),
+        cmocka_unit_test(test_token_key_parse_reads_back_its_builder),
         cmocka_unit_test(test_name_key_folds_ascii_letters_only),
         cmocka_unit_test(test_key_max_holds_the_longest_name_key),
         cmocka_unit_test(test_prefix_is_1_to_64_printable_ascii),
