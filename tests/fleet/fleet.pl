@@ -335,6 +335,8 @@ END
                        : "no sentinel support (rc $rc: $err)"));
 }
 my $FULL = $SUP{nginx} && $SUP{pitctl};
+%ROLE = (A => 'R1 by address', B => 'R2 by address', C => 'first primary by address')
+    unless $SUP{nginx};
 
 sub pitctl_url {
     return $SURL if $SUP{pitctl};
