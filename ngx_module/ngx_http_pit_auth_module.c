@@ -64,6 +64,8 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                   enable;
+    ngx_str_t                    enable_file;   /* where "pit_auth on" is, */
+    ngx_uint_t                   enable_line;   /* for errors found later */
     ngx_http_pit_auth_redis_addr_t  *redis;
     ngx_http_pit_auth_redis_read_t  *redis_read;
     ngx_msec_t                   max_lag;
@@ -232,6 +234,10 @@ static char *ngx_http_pit_auth_redis_read(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_pit_auth_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_pit_auth_enum(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_pit_auth_account(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pit_auth_account_arg(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -288,7 +294,7 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
 
     { ngx_string("pit_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_pit_auth_enable,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pit_auth_loc_conf_t, enable),
       NULL },
@@ -351,14 +357,14 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
 
     { ngx_string("pit_auth_ambiguous_path"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_pit_auth_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pit_auth_loc_conf_t, ambiguous_path),
       &ngx_http_pit_auth_ambiguous_paths },
 
     { ngx_string("pit_auth_scope_status"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_pit_auth_enum,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_pit_auth_loc_conf_t, scope_status),
       &ngx_http_pit_auth_scope_statuses },
@@ -2390,6 +2396,11 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable_file = prev->enable_file;
+        conf->enable_line = prev->enable_line;
+    }
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->redis, prev->redis, NULL);
     ngx_conf_merge_ptr_value(conf->redis_read, prev->redis_read, NULL);
@@ -2443,9 +2454,13 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (conf->redis == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"pit_auth\" is on but no \"pit_auth_redis\" "
-                           "is configured");
+
+        /* merging runs at the end of http{}: name the line of "pit_auth" */
+
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"pit_auth\" is on but no \"pit_auth_redis\" is "
+                      "configured for it in %V:%ui",
+                      &conf->enable_file, conf->enable_line);
         return NGX_CONF_ERROR;
     }
 
@@ -2574,6 +2589,70 @@ ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf, ngx_command_t *cmd,
     alcf->read_timeout = t[1];
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK) {
+        alcf->enable_file = cf->conf_file->file.name;
+        alcf->enable_line = cf->conf_file->line;
+    }
+
+    return rv;
+}
+
+
+/* As ngx_conf_set_enum_slot(), with an error that lists what is allowed. */
+
+static char *
+ngx_http_pit_auth_enum(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    u_char           *q, list[128];
+    ngx_str_t        *value;
+    ngx_uint_t       *np, i;
+    ngx_conf_enum_t  *e;
+
+    np = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    e = cmd->post;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        if (e[i].name.len == value[1].len
+            && ngx_strcasecmp(e[i].name.data, value[1].data) == 0)
+        {
+            *np = e[i].value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    q = list;
+
+    for (i = 0; e[i].name.len != 0; i++) {
+        q = ngx_slprintf(q, list + sizeof(list), "%s\"%V\"",
+                         i == 0 ? "" : (e[i + 1].name.len ? ", " : " or "),
+                         &e[i].name);
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\", it must be %*s",
+                       &value[1], &cmd->name, q - list, list);
+
+    return NGX_CONF_ERROR;
 }
 
 

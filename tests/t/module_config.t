@@ -60,7 +60,9 @@ my @bad = (
     ['scope name', 'pit_auth_scope Contacts!;',
      qr/\[emerg\] invalid pit_auth_scope "Contacts!"/],
     ['scope status', 'pit_auth_scope_status 402;',
-     qr/\[emerg\] invalid value "402"/],
+     qr/\[emerg\] invalid value "402" in "pit_auth_scope_status", it must be "403" or "401"/],
+    ['ambiguous path', 'pit_auth_ambiguous_path maybe;',
+     qr/\[emerg\] invalid value "maybe" in "pit_auth_ambiguous_path", it must be "deny" or "allow"/],
     ['realm', q{pit_auth_realm 'a"b';}, qr/\[emerg\] invalid pit_auth_realm/],
     ['flag', 'pit_auth maybe;', qr/\[emerg\] invalid value "maybe"/],
     ['unresolvable host', 'pit_auth_redis no-such-host.invalid:6379;',
@@ -96,6 +98,27 @@ END
     server { listen 127.0.0.1:%%PORT%%; }
 END
 unlike($out, qr/hunter2/, 'a password is never echoed');
+
+# found only when http{} is merged: the error names the "pit_auth on" line
+{
+    my $n = PitTest::Nginx->new(no_start => 1, http => <<'END');
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location /a { }
+        location /b {
+            pit_auth on;
+        }
+    }
+END
+    my ($rc2, $o1, $o2) = $n->test_conf;
+    my $o = $o1 . $o2;
+    isnt($rc2, 0, 'pit_auth on without Redis fails nginx -t');
+    my ($file, $line) = $o =~ /configured for it in (\S+):(\d+)/;
+    ok($line, 'the error names a file and line') or diag $o;
+    my @lines = split /\n/, PitTest::slurp($file // '/dev/null');
+    like($lines[($line // 1) - 1] // '', qr/pit_auth on;/,
+         'that line is the "pit_auth on" directive');
+}
 
 # --- end to end: unix socket, db, AUTH, prefix, hash key --------------------
 
