@@ -8,7 +8,9 @@
 # in a location reached after the access phase (limit_req runs in the
 # preaccess phase, before pit_auth has found the integration), here a named
 # location entered by try_files.  100 quick requests of one integration
-# pass, the 101st gets 429, and another integration is unaffected.
+# pass, the 101st gets 429, and another integration is unaffected.  The
+# README's error_page recipe makes the 429 JSON in HighLevel's form, with
+# Retry-After, like every other refusal.
 
 use strict;
 use warnings;
@@ -42,7 +44,13 @@ END
         location \@limited {
             limit_req zone=per_integration burst=99 nodelay;
             limit_req_status 429;
+            error_page 429 = \@too_many;
             proxy_pass %%UP%%;
+        }
+        location \@too_many {
+            default_type application/json;
+            add_header Retry-After 1 always;
+            return 429 '{"statusCode":429,"message":"Too many requests: the integration\\'s rate limit is 100 requests per 10 seconds.","error":"Too Many Requests"}\n';
         }
 END
 
@@ -86,6 +94,18 @@ while (!$limited && $tries++ < 300) {
     $limited = $t->bearer('/contacts/c1', $a)->{status} == 429;
 }
 ok($limited, "requests in a row meet the limit (after $tries more)");
+{
+    my $l = $r;
+    my $n = 0;
+    $l = $t->bearer('/contacts/c1', $a)
+        until $l->{status} == 429 || $n++ > 300;
+    is($l->{body}, '{"statusCode":429,"message":"Too many requests: the '
+       . 'integration\'s rate limit is 100 requests per 10 seconds.",'
+       . '"error":"Too Many Requests"}' . "\n", '429 in HighLevel\'s JSON form');
+    is(PitTest::HTTP::header($l, 'Content-Type'), 'application/json',
+       '... as application/json');
+    is(PitTest::HTTP::header($l, 'Retry-After'), '1', '... with Retry-After');
+}
 $r = $t->bearer('/contacts/c1', $b);
 is($r->{status}, 200, 'another integration is unaffected');
 like($r->{body}, qr{^uri=/contacts/c1$}m, '... and reaches the upstream');
