@@ -100,29 +100,38 @@ in_use_row(const pit_integration_t *in, void *arg)
 
 
 /*
- * Refuses (exit 3) when an integration holds a scope that the catalogue
- * after the change (after) lacks, unless force.
+ * Refuses (exit 3) when an integration holds a scope of the active
+ * catalogue that the catalogue after the change (after) lacks, unless
+ * force.  Scopes given with --allow-unknown-scope were never in it.
  */
 static int
 check_in_use(pitctl_t *p, const pit_catalog_list_t *after, int force)
 {
-    pit_catalog_list_t  used;
+    pit_catalog_list_t  used, before;
     pit_err_t           rc;
     size_t              i, missing;
-    int                 code;
+    int                 code, stored;
 
     pit_catalog_list_init(&used);
+    pit_catalog_list_init(&before);
+
+    code = pitctl_catalog(p, &before, &stored);
+    if (code != 0) {
+        return code;
+    }
 
     rc = pit_store_list(p->st, NULL, p->now, in_use_row, &used);
     if (rc != PIT_OK) {
         pit_catalog_list_free(&used);
+        pit_catalog_list_free(&before);
         return pitctl_fail_store(p, rc, "scopes", NULL);
     }
 
     missing = 0;
     for (i = 0; i < used.n; i++) {
-        if (after == NULL
-            || pit_catalog_list_find(after, used.entries[i].name,
+        if (pit_catalog_list_find(&before, used.entries[i].name,
+                                  strlen(used.entries[i].name)) != NULL
+            && pit_catalog_list_find(after, used.entries[i].name,
                                      strlen(used.entries[i].name)) == NULL)
         {
             if (!force) {
@@ -143,6 +152,7 @@ check_in_use(pitctl_t *p, const pit_catalog_list_t *after, int force)
     }
 
     pit_catalog_list_free(&used);
+    pit_catalog_list_free(&before);
     return code;
 }
 
@@ -633,8 +643,13 @@ pitctl_cmd_scopes(pitctl_t *p)
 
     /* remove: refused while an integration holds it, unless forced */
     code = pitctl_catalog(p, &cl, &stored);
+    if (code == 0 && pit_catalog_list_remove(&cl, name, strlen(name))
+                     != PIT_OK)
+    {
+        code = pitctl_fail(EXIT_NOT_FOUND, "scopes: %s is not in the "
+                           "catalogue", name);
+    }
     if (code == 0) {
-        (void) pit_catalog_list_remove(&cl, name, strlen(name));
         code = check_in_use(p, &cl, force);
     }
     pit_catalog_list_free(&cl);
