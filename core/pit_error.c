@@ -56,6 +56,8 @@ const char *pit_strerror(pit_err_t rc) {
     case PIT_ERR_MAYBE_APPLIED:
         return "primary lost after the change was sent; it may have been "
                "applied";
+    case PIT_ERR_META:
+        return "store is marked for another hash mode or key";
     case PIT_ERR_PREFIX:          return "invalid key prefix";
 
     case PIT_ERR_DUPLICATE:       return "query parameter given more than once";

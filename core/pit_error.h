@@ -58,6 +58,8 @@ typedef enum {
     PIT_ERR_MAYBE_APPLIED,    /* the primary was lost after the change was
                                  sent, and none was found in time to tell
                                  whether it was applied */
+    PIT_ERR_META,             /* the store's mark (<prefix>meta) names
+                                 another hash mode or key */
 
     /* configuration values */
     PIT_ERR_URL,              /* Redis URL does not parse */

@@ -162,3 +162,13 @@ pit_err_t pit_key_used(char *buf, size_t cap, const char *prefix,
 pit_err_t pit_key_audit(char *buf, size_t cap, const char *prefix) {
     return pit_key_build(buf, cap, prefix, "audit", "");
 }
+
+/* Returns PIT_OK after writing "<prefix>meta", or an error. */
+pit_err_t pit_key_meta(char *buf, size_t cap, const char *prefix) {
+    return pit_key_build(buf, cap, prefix, "meta", "");
+}
+
+/* Returns PIT_OK after writing "<prefix>scopes", or an error. */
+pit_err_t pit_key_scopes(char *buf, size_t cap, const char *prefix) {
+    return pit_key_build(buf, cap, prefix, "scopes", "");
+}

@@ -8,6 +8,9 @@
  *   <prefix>ints:<acct>           sorted set of iids, score = created_at
  *   <prefix>used:<iid>            hash: token hash -> last use (ms)
  *   <prefix>audit                 stream of admin events
+ *   <prefix>meta                  the store mark (JSON, pit_meta.h)
+ *   <prefix>scopes                hash: scope name -> label, the stored
+ *                                 catalogue (absent: the built-in one)
  *
  * Each builder writes the key and a NUL into buf and returns PIT_OK, or
  * PIT_ERR_TOO_LARGE when cap is too small (PIT_KEY_MAX always suffices).
@@ -54,5 +57,7 @@ pit_err_t pit_key_accounts(char *buf, size_t cap, const char *prefix);
 pit_err_t pit_key_used(char *buf, size_t cap, const char *prefix,
     const char *iid);
 pit_err_t pit_key_audit(char *buf, size_t cap, const char *prefix);
+pit_err_t pit_key_meta(char *buf, size_t cap, const char *prefix);
+pit_err_t pit_key_scopes(char *buf, size_t cap, const char *prefix);
 
 #endif /* PIT_SCHEMA_H */

@@ -26,13 +26,15 @@
 
 #include <hiredis/hiredis.h>
 
+#include "pit_meta.h"
 #include "pit_record.h"
 #include "pit_rotation.h"
 #include "pit_schema.h"
 #include "pit_store.h"
 
-#define PIT_CMD_ARGS_MAX   20
-#define PIT_BATCH_MAX      32
+#define PIT_CMD_ARGS_MAX   24
+#define PIT_BATCH_MAX      160     /* a catalogue of 1024 scopes: 114 HSETs */
+#define PIT_HSET_PAIRS     ((PIT_CMD_ARGS_MAX - 2) / 2)
 #define PIT_ARENA_SIZE     (8 * PIT_JSON_MAX)
 
 #define PIT_SENTINEL_TIMEOUT_MS  1000     /* connect and reply, per sentinel */
@@ -47,6 +49,7 @@ struct pit_store_s {
     char            actor[PIT_CREATED_BY_MAX_BYTES + 1];
     char            err[512];             /* last Redis error, no secrets */
     int             wait_replicas;        /* WAIT after each change */
+    int             force_meta;           /* overwrite a disagreeing mark */
     int             wait_timeout_ms;
 
     pit_redis_url_t url;                  /* a copy, to find the primary
@@ -611,6 +614,34 @@ batch_copy(pit_batch_t *b, const char *s, size_t len)
 }
 
 
+/* Queues a command of argc NUL-terminated arguments argv; returns PIT_OK
+ * or PIT_ERR_TOO_LARGE. */
+static pit_err_t
+batch_add_argv(pit_batch_t *b, int argc, const char **argv)
+{
+    pit_cmd_t  *cmd;
+    int         i;
+
+    if (b->n == PIT_BATCH_MAX || argc > PIT_CMD_ARGS_MAX) {
+        return PIT_ERR_TOO_LARGE;
+    }
+
+    cmd = &b->cmds[b->n];
+    cmd->argc = argc;
+
+    for (i = 0; i < argc; i++) {
+        cmd->argvlen[i] = strlen(argv[i]);
+        cmd->argv[i] = batch_copy(b, argv[i], cmd->argvlen[i]);
+        if (cmd->argv[i] == NULL) {
+            return PIT_ERR_TOO_LARGE;
+        }
+    }
+
+    b->n++;
+    return PIT_OK;
+}
+
+
 /* Queues a command of argc NUL-terminated arguments; returns PIT_OK or
  * PIT_ERR_TOO_LARGE. */
 static pit_err_t
@@ -981,10 +1012,10 @@ store_cmp_str(const void *a, const void *b)
 }
 
 
-/* Writes the SCAN pattern that matches every account index key: the
- * prefix with glob characters escaped, then "ints:*". */
+/* Writes a SCAN pattern: the prefix with glob characters escaped, then
+ * the glob suffix as given. */
 static pit_err_t
-store_index_pattern(pit_store_t *st, char *buf, size_t cap)
+store_pattern(pit_store_t *st, const char *suffix, char *buf, size_t cap)
 {
     const char  *p;
     size_t       n;
@@ -1000,11 +1031,11 @@ store_index_pattern(pit_store_t *st, char *buf, size_t cap)
         buf[n++] = *p;
     }
 
-    if (n + sizeof("ints:*") > cap) {
+    if (n + strlen(suffix) + 1 > cap) {
         return PIT_ERR_TOO_LARGE;
     }
 
-    memcpy(buf + n, "ints:*", sizeof("ints:*"));
+    memcpy(buf + n, suffix, strlen(suffix) + 1);
     return PIT_OK;
 }
 
@@ -1022,7 +1053,7 @@ store_accounts(pit_store_t *st, char ***accts, size_t *n)
     size_t       i, cap, skip;
     pit_err_t    rc;
 
-    rc = store_index_pattern(st, pattern, sizeof(pattern));
+    rc = store_pattern(st, "ints:*", pattern, sizeof(pattern));
     if (rc != PIT_OK) {
         return rc;
     }
@@ -1392,7 +1423,7 @@ store_failover(pit_store_t *st, pit_err_t *rc)
  * token (detail carries hints at most). */
 static pit_err_t
 batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
-    const char *iid, const char *detail, int64_t now)
+    const pit_integration_t *in, const char *detail, int64_t now)
 {
     char       key[PIT_KEY_MAX];
     char       maxlen[32], at[32];
@@ -1406,9 +1437,85 @@ batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
     snprintf(maxlen, sizeof(maxlen), "%d", PIT_AUDIT_MAXLEN);
     snprintf(at, sizeof(at), "%lld", (long long) now);
 
-    return batch_add(b, 18, "XADD", key, "MAXLEN", "~", maxlen, "*",
+    return batch_add(b, 22, "XADD", key, "MAXLEN", "~", maxlen, "*",
                      "at", at, "who", st->actor, "action", action,
-                     "iid", iid, "detail", detail, "change", st->marker);
+                     "iid", in ? in->id : "", "name", in ? in->name : "",
+                     "acct", in ? in->account : "", "detail", detail,
+                     "change", st->marker);
+}
+
+
+/* Returns "hash=MODE key=FINGERPRINT" (or "hash=sha256") for messages. */
+static const char *
+meta_describe(const pit_meta_t *m, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "hash=%s%s%s", pit_hash_mode_name(m->hash),
+             m->fingerprint[0] ? " key=" : "", m->fingerprint);
+    return buf;
+}
+
+
+/*
+ * WATCHes and reads the store mark before a change: queues its SET when
+ * there is none; refuses with PIT_ERR_META when it names another hash
+ * mode or key, or does not decode, unless st->force_meta (then it is
+ * overwritten and an audit entry "force-meta" says what it was).
+ */
+static pit_err_t
+store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
+{
+    char        key[PIT_KEY_MAX], json[PIT_META_JSON_MAX + 1];
+    char        was[64], mine_s[64], detail[PIT_AUDIT_FIELD_MAX];
+    pit_meta_t  mine, theirs;
+    size_t      len;
+    pit_err_t   rc, got;
+
+    rc = pit_key_meta(key, sizeof(key), st->prefix);
+    if (rc == PIT_OK) {
+        rc = store_watch(st, key);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_store_meta_mine(st, &mine, now);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    got = store_get(st, key, json, sizeof(json), &len);
+    if (got == PIT_OK) {
+        got = pit_meta_from_json(json, len, &theirs) == PIT_OK
+              ? PIT_OK : PIT_ERR_CORRUPT;
+        if (got == PIT_OK && pit_meta_same_key(&theirs, &mine)) {
+            return PIT_OK;
+        }
+
+    } else if (got != PIT_ERR_NOT_FOUND && got != PIT_ERR_CORRUPT) {
+        return got;
+    }
+
+    if (got != PIT_ERR_NOT_FOUND) {
+        if (got == PIT_OK) {
+            meta_describe(&theirs, was, sizeof(was));
+        } else {
+            snprintf(was, sizeof(was), "unreadable");
+        }
+        meta_describe(&mine, mine_s, sizeof(mine_s));
+
+        if (!st->force_meta) {
+            snprintf(st->err, sizeof(st->err), "%s is marked %s, and pitctl "
+                     "hashes with %s", key, was, mine_s);
+            return PIT_ERR_META;
+        }
+
+        snprintf(detail, sizeof(detail), "%s (was %s)", mine_s, was);
+        rc = batch_audit(st, b, "force-meta", NULL, detail, now);
+        if (rc != PIT_OK) {
+            return rc;
+        }
+    }
+
+    rc = pit_meta_to_json(&mine, json, sizeof(json), &len);
+    return rc == PIT_OK ? batch_add(b, 3, "SET", key, json) : rc;
 }
 
 
@@ -1668,6 +1775,11 @@ store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
             }
         }
 
+        rc = store_meta_guard(st, b, now);
+        if (rc != PIT_OK) {
+            break;
+        }
+
         rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
                           in->name);
         if (rc == PIT_OK) {
@@ -1692,7 +1804,7 @@ store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
         }
 
         if (rc == PIT_OK) {
-            rc = batch_audit(st, b, "create", in->id, detail, now);
+            rc = batch_audit(st, b, "create", in, detail, now);
         }
 
         if (rc != PIT_OK) {
@@ -1847,6 +1959,48 @@ change_apply(const pit_change_t *ch, pit_integration_t *new, int64_t now,
 }
 
 
+/* Queues the removal of every key of old (its tokens, record, name,
+ * last-use times and index entry). */
+static pit_err_t
+batch_delete_integration(pit_store_t *st, pit_batch_t *b,
+    const pit_integration_t *old)
+{
+    char       key[PIT_KEY_MAX];
+    pit_err_t  rc;
+
+    rc = batch_dropped_tokens(st, b, old, NULL);
+
+    if (rc == PIT_OK) {
+        rc = pit_key_integration(key, sizeof(key), st->prefix, old->id);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 2, "DEL", key);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_name(key, sizeof(key), st->prefix, old->account,
+                          old->name);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 2, "DEL", key);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_used(key, sizeof(key), st->prefix, old->id);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 2, "DEL", key);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_account_index(key, sizeof(key), st->prefix,
+                                   old->account);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 3, "ZREM", key, old->id);
+    }
+
+    return rc;
+}
+
+
 /* Queues the writes that turn old into new (or remove old entirely). */
 static pit_err_t
 change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
@@ -1857,36 +2011,9 @@ change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
     pit_err_t  rc;
 
     if (ch->is_delete) {
-        rc = batch_dropped_tokens(st, b, old, NULL);
+        rc = batch_delete_integration(st, b, old);
 
-        if (rc == PIT_OK) {
-            rc = pit_key_integration(key, sizeof(key), st->prefix, old->id);
-        }
-        if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
-        }
-        if (rc == PIT_OK) {
-            rc = pit_key_name(key, sizeof(key), st->prefix, old->account,
-                              old->name);
-        }
-        if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
-        }
-        if (rc == PIT_OK) {
-            rc = pit_key_used(key, sizeof(key), st->prefix, old->id);
-        }
-        if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
-        }
-        if (rc == PIT_OK) {
-            rc = pit_key_account_index(key, sizeof(key), st->prefix,
-                                       old->account);
-        }
-        if (rc == PIT_OK) {
-            rc = batch_add(b, 3, "ZREM", key, old->id);
-        }
-
-        return rc == PIT_OK ? batch_audit(st, b, "delete", old->id, "", now)
+        return rc == PIT_OK ? batch_audit(st, b, "delete", old, "", now)
                             : rc;
     }
 
@@ -1915,7 +2042,7 @@ change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
         rc = batch_token_keys(st, b, new);
     }
 
-    return rc == PIT_OK ? batch_audit(st, b, ch->action, new->id, detail, now)
+    return rc == PIT_OK ? batch_audit(st, b, ch->action, new, detail, now)
                         : rc;
 }
 
@@ -1960,6 +2087,9 @@ store_change_attempts(pit_store_t *st, pit_batch_t *b, const char *key,
         }
 
         rc = store_read_integration(st, iid, old);
+        if (rc == PIT_OK) {
+            rc = store_meta_guard(st, b, now);
+        }
         if (rc != PIT_OK) {
             break;
         }
@@ -2157,6 +2287,12 @@ audit_entry_of(const redisReply *r, pit_audit_entry_t *e)
         } else if (strcmp(k->str, "iid") == 0) {
             snprintf(e->iid, sizeof(e->iid), "%s", v->str);
 
+        } else if (strcmp(k->str, "name") == 0) {
+            snprintf(e->name, sizeof(e->name), "%s", v->str);
+
+        } else if (strcmp(k->str, "acct") == 0) {
+            snprintf(e->account, sizeof(e->account), "%s", v->str);
+
         } else if (strcmp(k->str, "detail") == 0) {
             snprintf(e->detail, sizeof(e->detail), "%s", v->str);
         }
@@ -2168,6 +2304,31 @@ pit_err_t
 pit_store_audit(pit_store_t *st, const char *iid, size_t limit,
     int (*fn)(const pit_audit_entry_t *e, void *arg), void *arg)
 {
+    pit_audit_filter_t  f;
+
+    memset(&f, 0, sizeof(f));
+    f.iid = iid;
+    f.limit = limit;
+
+    return pit_store_audit_query(st, &f, fn, arg);
+}
+
+
+/* Returns 1 if e is one of the entries f selects. */
+static int
+audit_selected(const pit_audit_filter_t *f, const pit_audit_entry_t *e)
+{
+    return (f->iid == NULL || strcmp(f->iid, e->iid) == 0)
+           && (f->account == NULL || strcmp(f->account, e->account) == 0)
+           && (f->since_ms == 0 || e->at_ms >= f->since_ms);
+}
+
+
+pit_err_t
+pit_store_audit_query(pit_store_t *st, const pit_audit_filter_t *f,
+    int (*fn)(const pit_audit_entry_t *e, void *arg), void *arg)
+{
+    size_t             limit = f->limit;
     char               key[PIT_KEY_MAX], end[80];
     const char        *argv[6];
     redisReply        *r;
@@ -2216,7 +2377,7 @@ pit_store_audit(pit_store_t *st, const char *iid, size_t limit,
             /* the next page starts strictly before this entry */
             snprintf(end, sizeof(end), "(%s", e.id);
 
-            if (iid != NULL && strcmp(iid, e.iid) != 0) {
+            if (!audit_selected(f, &e)) {
                 continue;
             }
 
@@ -2231,4 +2392,694 @@ pit_store_audit(pit_store_t *st, const char *iid, size_t limit,
     }
 
     return PIT_OK;
+}
+
+
+
+/* ------------------------------------------------------------------------
+ * The store mark
+ * --------------------------------------------------------------------- */
+
+void
+pit_store_set_force_meta(pit_store_t *st, int force)
+{
+    st->force_meta = force != 0;
+}
+
+
+pit_err_t
+pit_store_meta_mine(const pit_store_t *st, pit_meta_t *m, int64_t now)
+{
+    return pit_meta_init(m, st->hash_key_len ? st->hash_key : NULL,
+                         st->hash_key_len, now);
+}
+
+
+pit_err_t
+pit_store_meta_get(pit_store_t *st, pit_meta_t *m)
+{
+    char       key[PIT_KEY_MAX], json[PIT_META_JSON_MAX + 1];
+    size_t     len;
+    pit_err_t  rc;
+
+    rc = pit_key_meta(key, sizeof(key), st->prefix);
+    if (rc == PIT_OK) {
+        rc = store_get(st, key, json, sizeof(json), &len);
+    }
+
+    if (rc == PIT_OK && pit_meta_from_json(json, len, m) != PIT_OK) {
+        snprintf(st->err, sizeof(st->err), "%.400s does not decode", key);
+        rc = PIT_ERR_CORRUPT;
+    }
+
+    return rc;
+}
+
+
+/* ------------------------------------------------------------------------
+ * The scope catalogue (<prefix>scopes: name -> label)
+ * --------------------------------------------------------------------- */
+
+/* Reads the stored catalogue into cl; *stored 0 (cl empty) if none. */
+static pit_err_t
+store_catalog_read(pit_store_t *st, const char *key, pit_catalog_list_t *cl,
+    int *stored)
+{
+    const char  *argv[2] = { "HGETALL", key };
+    redisReply  *r;
+    pit_err_t    rc;
+    size_t       i;
+
+    pit_catalog_list_free(cl);
+    *stored = 0;
+
+    r = store_cmd(st, 2, argv);
+    if (r == NULL) {
+        return PIT_ERR_REDIS;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = store_fail(st, "HGETALL", r);
+        freeReplyObject(r);
+        return rc;
+    }
+
+    rc = PIT_OK;
+
+    for (i = 0; i + 1 < r->elements && rc == PIT_OK; i += 2) {
+        if (r->element[i]->type != REDIS_REPLY_STRING
+            || r->element[i + 1]->type != REDIS_REPLY_STRING)
+        {
+            rc = PIT_ERR_CORRUPT;
+            break;
+        }
+
+        rc = pit_catalog_list_add(cl, r->element[i]->str, r->element[i]->len,
+                                  r->element[i + 1]->str,
+                                  r->element[i + 1]->len, NULL);
+        if (rc == PIT_ERR_NOMEM) {
+            break;
+        }
+
+        if (rc != PIT_OK) {
+            snprintf(st->err, sizeof(st->err), "%s: field \"%.80s\" does not "
+                     "decode: %s", key, r->element[i]->str, pit_strerror(rc));
+            rc = PIT_ERR_CORRUPT;
+        }
+    }
+
+    freeReplyObject(r);
+
+    if (rc != PIT_OK) {
+        pit_catalog_list_free(cl);
+        return rc;
+    }
+
+    *stored = cl->n > 0;
+    return PIT_OK;
+}
+
+
+pit_err_t
+pit_store_catalog_get(pit_store_t *st, pit_catalog_list_t *cl, int *stored)
+{
+    char       key[PIT_KEY_MAX];
+    pit_err_t  rc;
+
+    rc = pit_key_scopes(key, sizeof(key), st->prefix);
+    if (rc == PIT_OK) {
+        rc = store_catalog_read(st, key, cl, stored);
+    }
+
+    if (rc == PIT_OK && !*stored) {
+        rc = pit_catalog_list_builtin(cl);
+    }
+
+    return rc;
+}
+
+
+/* Queues DEL of the catalogue key, then HSETs of cl in chunks. */
+static pit_err_t
+batch_catalog(pit_batch_t *b, const char *key, const pit_catalog_list_t *cl)
+{
+    const char  *argv[PIT_CMD_ARGS_MAX];
+    size_t       i;
+    int          argc;
+    pit_err_t    rc;
+
+    rc = batch_add(b, 2, "DEL", key);
+
+    for (i = 0; i < cl->n && rc == PIT_OK; ) {
+        argv[0] = "HSET";
+        argv[1] = key;
+        argc = 2;
+
+        while (i < cl->n && argc + 2 <= 2 + 2 * PIT_HSET_PAIRS) {
+            argv[argc++] = cl->entries[i].name;
+            argv[argc++] = cl->entries[i].label;
+            i++;
+        }
+
+        rc = batch_add_argv(b, argc, argv);
+    }
+
+    return rc;
+}
+
+
+pit_err_t
+pit_store_catalog_update(pit_store_t *st,
+    pit_err_t (*fn)(pit_catalog_list_t *cl, int stored, void *arg),
+    void *arg, const char *action, const char *detail, int64_t now)
+{
+    char                key[PIT_KEY_MAX];
+    pit_catalog_list_t  cl;
+    pit_batch_t        *b;
+    pit_err_t           rc;
+    int                 attempt, stored;
+
+    rc = pit_key_scopes(key, sizeof(key), st->prefix);
+    if (rc == PIT_OK) {
+        rc = store_change_begin(st);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    b = batch_new();
+    if (b == NULL) {
+        return PIT_ERR_NOMEM;
+    }
+
+    pit_catalog_list_init(&cl);
+
+    do {
+        for (attempt = 0; attempt < PIT_STORE_RETRIES; attempt++) {
+            b->n = 0;
+            b->used = 0;
+
+            rc = store_watch(st, key);
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            if (st->maybe_applied) {
+                rc = store_marker_find(st);
+                if (rc == PIT_OK) {
+                    store_unwatch(st);
+                    rc = store_wait(st);
+                    goto done;
+                }
+                if (rc != PIT_ERR_NOT_FOUND) {
+                    break;
+                }
+            }
+
+            rc = store_catalog_read(st, key, &cl, &stored);
+            if (rc == PIT_OK && !stored) {
+                rc = pit_catalog_list_builtin(&cl);
+            }
+            if (rc == PIT_OK) {
+                rc = store_meta_guard(st, b, now);
+            }
+            if (rc == PIT_OK) {
+                rc = fn(&cl, stored, arg);
+            }
+            if (rc == PIT_OK) {
+                rc = batch_catalog(b, key, &cl);
+            }
+            if (rc == PIT_OK) {
+                rc = batch_audit(st, b, action, NULL, detail, now);
+            }
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            rc = batch_exec(st, b);
+            if (rc != PIT_ERR_BUSY) {
+                break;
+            }
+        }
+    } while (store_failover(st, &rc));
+
+done:
+
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION && st->c != NULL
+        && !st->c->err)
+    {
+        store_unwatch(st);
+    }
+
+    pit_catalog_list_free(&cl);
+    free(b);
+    return rc;
+}
+
+
+/* ------------------------------------------------------------------------
+ * Import
+ * --------------------------------------------------------------------- */
+
+/* Queues HSET of the last-use times of in's tokens (those not 0). */
+static pit_err_t
+batch_used(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
+    const int64_t *used)
+{
+    const char  *argv[2 + 2 * PIT_TOKENS_MAX];
+    char         key[PIT_KEY_MAX], ms[PIT_TOKENS_MAX][24];
+    size_t       i;
+    int          argc;
+    pit_err_t    rc;
+
+    rc = pit_key_used(key, sizeof(key), st->prefix, in->id);
+    if (rc != PIT_OK || used == NULL) {
+        return rc;
+    }
+
+    argv[0] = "HSET";
+    argv[1] = key;
+    argc = 2;
+
+    for (i = 0; i < in->ntokens; i++) {
+        if (used[i] > 0) {
+            snprintf(ms[i], sizeof(ms[i]), "%lld", (long long) used[i]);
+            argv[argc++] = in->tokens[i].hash;
+            argv[argc++] = ms[i];
+        }
+    }
+
+    return argc > 2 ? batch_add_argv(b, argc, argv) : PIT_OK;
+}
+
+
+/*
+ * One attempt's reads for an import: WATCHes the integration and name
+ * keys, reads what holds them into *by_id / *by_name (NULL when free or
+ * the same integration).  Returns PIT_OK, or PIT_ERR_CONFLICT (st->err
+ * says which) when something holds them and replace is off.
+ */
+static pit_err_t
+store_import_read(pit_store_t *st, const pit_integration_t *in, int replace,
+    pit_integration_t *old_id, pit_integration_t *old_name,
+    pit_integration_t **by_id, pit_integration_t **by_name)
+{
+    char       key[PIT_KEY_MAX], holder[PIT_ID_LEN + 64];
+    size_t     len;
+    pit_err_t  rc;
+
+    *by_id = *by_name = NULL;
+
+    rc = pit_key_integration(key, sizeof(key), st->prefix, in->id);
+    if (rc == PIT_OK) {
+        rc = store_watch(st, key);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
+                          in->name);
+    }
+    if (rc == PIT_OK) {
+        rc = store_watch(st, key);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    rc = store_read_integration(st, in->id, old_id);
+    if (rc == PIT_OK) {
+        *by_id = old_id;
+        if (!replace) {
+            snprintf(st->err, sizeof(st->err), "integration %s exists",
+                     in->id);
+            return PIT_ERR_CONFLICT;
+        }
+
+    } else if (rc != PIT_ERR_NOT_FOUND) {
+        return rc;
+    }
+
+    rc = store_get(st, key, holder, sizeof(holder), &len);
+    if (rc == PIT_ERR_NOT_FOUND || (rc == PIT_OK
+                                    && strcmp(holder, in->id) == 0))
+    {
+        return PIT_OK;
+    }
+
+    if (rc != PIT_OK && rc != PIT_ERR_CORRUPT) {
+        return rc;
+    }
+
+    if (!replace) {
+        snprintf(st->err, sizeof(st->err), "the name \"%.200s\" is held in "
+                 "account %s by integration %.64s", in->name, in->account,
+                 rc == PIT_OK ? holder : "(unreadable)");
+        return PIT_ERR_CONFLICT;
+    }
+
+    /* replace: the holder goes too, if it still exists */
+    if (rc == PIT_OK && pit_id_validate(holder, len) == PIT_OK) {
+        rc = pit_key_integration(key, sizeof(key), st->prefix, holder);
+        if (rc == PIT_OK) {
+            rc = store_watch(st, key);
+        }
+        if (rc == PIT_OK) {
+            rc = store_read_integration(st, holder, old_name);
+        }
+        if (rc == PIT_OK) {
+            *by_name = old_name;
+        }
+        if (rc == PIT_ERR_NOT_FOUND) {
+            rc = PIT_OK;
+        }
+    }
+
+    return rc == PIT_ERR_CORRUPT ? PIT_OK : rc;
+}
+
+
+/* Queues every write of an import (after removing what it replaces). */
+static pit_err_t
+batch_import(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
+    const int64_t *used, const pit_integration_t *by_id,
+    const pit_integration_t *by_name, int64_t now)
+{
+    char       key[PIT_KEY_MAX], score[32], detail[PIT_AUDIT_FIELD_MAX];
+    size_t     i, n;
+    pit_err_t  rc;
+
+    rc = PIT_OK;
+
+    if (by_id != NULL) {
+        rc = batch_delete_integration(st, b, by_id);
+    }
+    if (rc == PIT_OK && by_name != NULL) {
+        rc = batch_delete_integration(st, b, by_name);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
+                          in->name);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 3, "SET", key, in->id);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_integration(st, b, in);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_token_keys(st, b, in);
+    }
+    if (rc == PIT_OK) {
+        rc = batch_used(st, b, in, used);
+    }
+    if (rc == PIT_OK) {
+        rc = pit_key_account_index(key, sizeof(key), st->prefix,
+                                   in->account);
+    }
+    if (rc == PIT_OK) {
+        snprintf(score, sizeof(score), "%lld", (long long) in->created_at_ms);
+        rc = batch_add(b, 4, "ZADD", key, score, in->id);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    n = (size_t) snprintf(detail, sizeof(detail), "%s",
+                          by_id || by_name ? "replaced; tokens=" : "tokens=");
+    for (i = 0; i < in->ntokens && n < sizeof(detail); i++) {
+        n += (size_t) snprintf(detail + n, sizeof(detail) - n, "%s%s",
+                               i ? "," : "", in->tokens[i].hint);
+    }
+
+    return batch_audit(st, b, "import", in, detail, now);
+}
+
+
+pit_err_t
+pit_store_import(pit_store_t *st, pit_integration_t *in, const int64_t *used,
+    int replace, int check_only, int64_t now)
+{
+    pit_integration_t  *old_id, *old_name, *by_id, *by_name;
+    int64_t             kept[PIT_TOKENS_MAX];
+    pit_batch_t        *b;
+    pit_err_t           rc;
+    size_t              i, j;
+    int                 attempt;
+
+    if (pit_id_validate(in->id, strlen(in->id)) != PIT_OK) {
+        return PIT_ERR_FIELD;
+    }
+
+    /* settling may drop a token: keep each last use with its token */
+    memset(kept, 0, sizeof(kept));
+    {
+        pit_integration_t  *was = malloc(sizeof(pit_integration_t));
+
+        if (was == NULL) {
+            return PIT_ERR_NOMEM;
+        }
+        *was = *in;
+        (void) pit_rotation_settle(in, now);
+        for (i = 0; used != NULL && i < in->ntokens; i++) {
+            for (j = 0; j < was->ntokens; j++) {
+                if (strcmp(was->tokens[j].hash, in->tokens[i].hash) == 0) {
+                    kept[i] = used[j];
+                }
+            }
+        }
+        free(was);
+    }
+
+    rc = store_change_begin(st);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    old_id = malloc(sizeof(pit_integration_t));
+    old_name = malloc(sizeof(pit_integration_t));
+    b = batch_new();
+    if (old_id == NULL || old_name == NULL || b == NULL) {
+        rc = PIT_ERR_NOMEM;
+        goto done;
+    }
+
+    do {
+        for (attempt = 0; attempt < PIT_STORE_RETRIES; attempt++) {
+            b->n = 0;
+            b->used = 0;
+
+            rc = store_import_read(st, in, replace, old_id, old_name, &by_id,
+                                   &by_name);
+            if (rc != PIT_OK || check_only) {
+                break;
+            }
+
+            if (st->maybe_applied) {
+                rc = store_marker_find(st);
+                if (rc == PIT_OK) {
+                    store_unwatch(st);
+                    rc = store_wait(st);
+                    goto done;
+                }
+                if (rc != PIT_ERR_NOT_FOUND) {
+                    break;
+                }
+            }
+
+            rc = store_meta_guard(st, b, now);
+            if (rc == PIT_OK) {
+                rc = batch_import(st, b, in, kept, by_id, by_name, now);
+            }
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            rc = batch_exec(st, b);
+            if (rc != PIT_ERR_BUSY) {
+                break;
+            }
+        }
+    } while (store_failover(st, &rc));
+
+done:
+
+    if ((check_only || (rc != PIT_OK && rc != PIT_ERR_REPLICATION))
+        && st->c != NULL && !st->c->err)
+    {
+        store_unwatch(st);
+    }
+
+    free(old_id);
+    free(old_name);
+    free(b);
+    return rc;
+}
+
+
+/* ------------------------------------------------------------------------
+ * Inspection (pitctl doctor)
+ * --------------------------------------------------------------------- */
+
+pit_err_t
+pit_store_scan(pit_store_t *st, const char *pattern,
+    int (*fn)(const char *key, void *arg), void *arg)
+{
+    char         glob[2 * PIT_PREFIX_MAX + 64], cursor[32];
+    const char  *argv[6];
+    redisReply  *r, *keys;
+    size_t       i, skip;
+    pit_err_t    rc;
+    int          stop;
+
+    rc = store_pattern(st, pattern, glob, sizeof(glob));
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    skip = strlen(st->prefix);
+    strcpy(cursor, "0");
+    stop = 0;
+
+    do {
+        argv[0] = "SCAN";
+        argv[1] = cursor;
+        argv[2] = "MATCH";
+        argv[3] = glob;
+        argv[4] = "COUNT";
+        argv[5] = "1000";
+
+        r = store_cmd(st, 6, argv);
+        if (r == NULL) {
+            return PIT_ERR_REDIS;
+        }
+
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+            || r->element[0]->type != REDIS_REPLY_STRING
+            || r->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            rc = store_fail(st, "SCAN", r);
+            freeReplyObject(r);
+            return rc;
+        }
+
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        keys = r->element[1];
+
+        for (i = 0; i < keys->elements && !stop; i++) {
+            if (keys->element[i]->type == REDIS_REPLY_STRING
+                && keys->element[i]->len >= skip)
+            {
+                stop = fn(keys->element[i]->str + skip, arg);
+            }
+        }
+
+        freeReplyObject(r);
+
+    } while (!stop && strcmp(cursor, "0") != 0);
+
+    return PIT_OK;
+}
+
+
+pit_err_t
+pit_store_token_get(pit_store_t *st, const char *hash_hex,
+    pit_token_record_t *rec)
+{
+    char         key[PIT_KEY_MAX];
+    redisReply  *r;
+    pit_err_t    rc;
+
+    rc = pit_key_token(key, sizeof(key), st->prefix, hash_hex);
+    if (rc == PIT_OK) {
+        rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    rc = pit_token_record_from_json(r->str, r->len, rec);
+    freeReplyObject(r);
+
+    return rc == PIT_OK ? PIT_OK : PIT_ERR_CORRUPT;
+}
+
+
+/* Appends s[0..len) and a line end to buf (cap), keeping it NUL-ended. */
+static void
+text_append(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+    if (*n + 1 >= cap) {
+        return;
+    }
+
+    if (len > cap - *n - 2) {
+        len = cap - *n - 2;
+    }
+
+    memcpy(buf + *n, s, len);
+    *n += len;
+    buf[(*n)++] = '\n';
+    buf[*n] = '\0';
+}
+
+
+pit_err_t
+pit_store_read_text(pit_store_t *st, int argc, const char **argv, char *buf,
+    size_t cap)
+{
+    redisReply  *r, *e;
+    char         num[32];
+    size_t       i, n;
+    pit_err_t    rc;
+
+    if (cap == 0 || argc > PIT_CMD_ARGS_MAX) {
+        return PIT_ERR_ARG;
+    }
+
+    buf[0] = '\0';
+
+    r = store_cmd(st, argc, argv);
+    if (r == NULL) {
+        return PIT_ERR_REDIS;
+    }
+
+    rc = PIT_OK;
+    n = 0;
+
+    switch (r->type) {
+    case REDIS_REPLY_ERROR:
+        rc = store_fail(st, argv[0], r);
+        break;
+
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        n = r->len < cap - 1 ? r->len : cap - 1;
+        memcpy(buf, r->str, n);
+        buf[n] = '\0';
+        break;
+
+    case REDIS_REPLY_INTEGER:
+        snprintf(buf, cap, "%lld", r->integer);
+        break;
+
+    case REDIS_REPLY_ARRAY:
+        for (i = 0; i < r->elements; i++) {
+            e = r->element[i];
+            if (e->type == REDIS_REPLY_INTEGER) {
+                snprintf(num, sizeof(num), "%lld", e->integer);
+                text_append(buf, cap, &n, num, strlen(num));
+
+            } else if (e->type == REDIS_REPLY_STRING
+                       || e->type == REDIS_REPLY_STATUS)
+            {
+                text_append(buf, cap, &n, e->str, e->len);
+            }
+        }
+        break;
+
+    default:
+        break;
+    }
+
+    freeReplyObject(r);
+    return rc;
 }

@@ -16,8 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pit_catalog_file.h"
 #include "pit_config.h"
 #include "pit_error.h"
+#include "pit_meta.h"
 #include "pit_record.h"
 #include "pit_token.h"
 
@@ -33,8 +35,18 @@ typedef struct {
     char  who[PIT_CREATED_BY_MAX_BYTES + 1];
     char  action[32];                    /* "create", "rotate-later", ... */
     char  iid[PIT_ID_LEN + 1];
+    char  name[PIT_NAME_MAX_BYTES + 1];  /* the integration's name */
+    char  account[PIT_ACCOUNT_MAX + 1];  /* and account ("" if none) */
     char  detail[PIT_AUDIT_FIELD_MAX + 1];
 } pit_audit_entry_t;
+
+/* Which audit entries pit_store_audit_query() returns. */
+typedef struct {
+    const char  *iid;                    /* NULL: any integration */
+    const char  *account;                /* NULL: any account */
+    int64_t      since_ms;               /* 0: any time; else at >= */
+    size_t       limit;                  /* at most this many */
+} pit_audit_filter_t;
 
 /*
  * Connects (timeout_ms for connect and each reply), sends AUTH and SELECT
@@ -75,6 +87,25 @@ const char *pit_store_error(const pit_store_t *st);
 void pit_store_set_hash_key(pit_store_t *st, const unsigned char *key,
     size_t key_len);
 void pit_store_set_actor(pit_store_t *st, const char *who);
+
+/*
+ * Every change first reads the store mark (<prefix>meta, pit_meta.h): it
+ * writes one when there is none, and refuses with PIT_ERR_META (st's
+ * error says both marks) when the mark names another hash mode or key.
+ * With force set, a disagreeing or unreadable mark is overwritten
+ * instead, and an audit entry "force-meta" says what it was.
+ */
+void pit_store_set_force_meta(pit_store_t *st, int force);
+
+/* Fills m with the mark this store's hash key writes (created at now). */
+pit_err_t pit_store_meta_mine(const pit_store_t *st, pit_meta_t *m,
+    int64_t now);
+
+/*
+ * Reads the store mark: PIT_OK, PIT_ERR_NOT_FOUND (none), PIT_ERR_CORRUPT
+ * (it does not decode), PIT_ERR_REDIS.
+ */
+pit_err_t pit_store_meta_get(pit_store_t *st, pit_meta_t *m);
 
 /*
  * After each change, waits (Redis WAIT) up to timeout_ms for replicas
@@ -152,5 +183,66 @@ pit_err_t pit_store_last_used(pit_store_t *st, const pit_integration_t *in,
  */
 pit_err_t pit_store_audit(pit_store_t *st, const char *iid, size_t limit,
     int (*fn)(const pit_audit_entry_t *e, void *arg), void *arg);
+
+/* As pit_store_audit(), with the entries f selects. */
+pit_err_t pit_store_audit_query(pit_store_t *st, const pit_audit_filter_t *f,
+    int (*fn)(const pit_audit_entry_t *e, void *arg), void *arg);
+
+/*
+ * The scope catalogue.  Reads the stored one (<prefix>scopes) into cl
+ * (emptied first) and sets *stored to 1; with none stored, fills cl with
+ * the built-in catalogue and sets *stored to 0.  PIT_ERR_CORRUPT if the
+ * stored one does not decode.
+ */
+pit_err_t pit_store_catalog_get(pit_store_t *st, pit_catalog_list_t *cl,
+    int *stored);
+
+/*
+ * Changes the catalogue atomically: reads the active one (as above, under
+ * WATCH), lets fn change it (fn returns PIT_OK, or an error that aborts
+ * the change and is returned), then writes it whole in one MULTI/EXEC
+ * with an audit entry (action, detail).  A catalogue fn leaves empty
+ * removes <prefix>scopes: the built-in one is active again.
+ */
+pit_err_t pit_store_catalog_update(pit_store_t *st,
+    pit_err_t (*fn)(pit_catalog_list_t *cl, int stored, void *arg),
+    void *arg, const char *action, const char *detail, int64_t now);
+
+/*
+ * Imports an integration as a backup holds it (in is settled at now
+ * first: a rotation whose deadline passed completes).  Writes every key
+ * of it in one MULTI/EXEC: name, record, token keys ("previous" with
+ * PEXPIREAT), account index, last-use times (used[i] for token i, 0 =
+ * none; used may be NULL), audit "import".  PIT_ERR_CONFLICT (st's error
+ * says which) when its id exists or another integration of the account
+ * holds its name, unless replace: then those are deleted in the same
+ * transaction.  With check_only, only the conflicts are looked for.
+ */
+pit_err_t pit_store_import(pit_store_t *st, pit_integration_t *in,
+    const int64_t *used, int replace, int check_only, int64_t now);
+
+/*
+ * Calls fn with each key under the prefix that matches the glob pattern
+ * (after the prefix, e.g. "tok:*"), without the prefix, using SCAN (a
+ * key may come twice); stops when fn returns non-zero.
+ */
+pit_err_t pit_store_scan(pit_store_t *st, const char *pattern,
+    int (*fn)(const char *key, void *arg), void *arg);
+
+/*
+ * Reads the token record stored under a hash: PIT_OK, PIT_ERR_NOT_FOUND,
+ * PIT_ERR_CORRUPT (it does not decode), PIT_ERR_REDIS.
+ */
+pit_err_t pit_store_token_get(pit_store_t *st, const char *hash_hex,
+    pit_token_record_t *rec);
+
+/*
+ * Runs a read-only command (INFO, ACL USERS, PING) and writes its reply
+ * as text into buf: a string or status as is, an integer in decimal, an
+ * array one element per line; truncated to cap.  An error reply is
+ * PIT_ERR_REDIS with the reply in st's error.
+ */
+pit_err_t pit_store_read_text(pit_store_t *st, int argc, const char **argv,
+    char *buf, size_t cap);
 
 #endif /* PIT_STORE_H */

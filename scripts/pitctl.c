@@ -7,17 +7,20 @@
  * and a change interrupted by a failover is run again on the new primary,
  * never twice (pit_store.c, "Failover"), for at most --failover-timeout.
  *
- * Exit codes: 0 ok, 1 usage or invalid input, 2 not found, 3 conflict,
- * 4 Redis unreachable or failed.  Errors go to stderr as "pitctl: ...".
+ * Exit codes: 0 ok, 1 usage or invalid input, 2 not found, 3 conflict
+ * (also a store marked for another hash key), 4 Redis unreachable or
+ * failed; doctor: 0 all OK, 3 warnings only, 4 a failure.  Errors go to stderr as "pitctl: ...".
  * Tokens are printed once, by create and rotate, and never logged.
  */
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -30,42 +33,15 @@
 #include "pit_scope.h"
 #include "pit_store.h"
 #include "pit_token.h"
-
-#define EXIT_USAGE      1
-#define EXIT_NOT_FOUND  2
-#define EXIT_CONFLICT   3
-#define EXIT_REDIS      4
+#include "pitctl.h"
 
 #define PITCTL_TIMEOUT_MS  5000
 #define PITCTL_FAILOVER_MAX_MS  (600 * 1000)
 
-typedef struct {
-    const char     *redis_url;
-    const char     *prefix;
-    const char     *hash_key_file;
-    int             json;
-    int             wait_replicas;    /* --wait N: WAIT after changes */
-    int64_t         wait_timeout_ms;
-    int64_t         failover_ms;      /* sentinel URLs: --failover-timeout */
-    const char     *command;          /* the command's name */
-    int             change;           /* 1: the command changes Redis */
-    int64_t         now;
-    pit_store_t    *st;
-    int             argc;             /* the command's own arguments */
-    char          **argv;
-} pitctl_t;
-
-typedef struct {
-    const char     *name;
-    int           (*run)(pitctl_t *p);
-    const char     *usage;
-} pitctl_command_t;
-
-
 static const char  *usage_text =
 "usage: pitctl [--redis URL] [--prefix P] [--hash-key FILE] [--json]\n"
-"              [--wait N [--wait-timeout DURATION]]\n"
-"              [--failover-timeout DURATION] COMMAND ...\n"
+"              [--wait N [--wait-timeout DURATION]] [--as WHO]\n"
+"              [--failover-timeout DURATION] [--force-meta] COMMAND ...\n"
 "  create --name N [--description D] --scope S [--scope S]... --account ID\n"
 "         [--account-type location|company] [--created-by WHO]\n"
 "         [--allow-unknown-scope]\n"
@@ -78,10 +54,17 @@ static const char  *usage_text =
 "  cancel-rotation ID\n"
 "  expire-now ID\n"
 "  delete ID\n"
-"  audit [ID] [--limit N]\n"
-"  scopes\n"
+"  audit [ID] [--account ID] [--since DURATION] [--limit N]\n"
+"  scopes [--builtin]\n"
+"  scopes import FILE | scopes import --openapi FILE... [--merge] [--force]\n"
+"  scopes add NAME [--label L]\n"
+"  scopes remove NAME [--force]\n"
+"  scopes export | scopes reset [--force]\n"
 "  check TOKEN|-\n"
 "  routes --openapi FILE... [--match METHOD PATH]\n"
+"  doctor [--nginx-conf FILE|-]\n"
+"  export [--account ID]\n"
+"  import FILE|- [--dry-run] [--replace]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
 "     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
 "       [?sentinel_user=U&sentinel_password=P]\n"
@@ -93,15 +76,20 @@ static const char  *usage_text =
 "kept.\n"
 "--failover-timeout: sentinel URLs, how long to look for a primary and\n"
 "          run a change again after a failover (default 10s).\n"
-"Exit: 0 ok, 1 usage/invalid, 2 not found, 3 conflict, 4 Redis failed.\n";
+"--as WHO: the operator in audit entries (default $PIT_ADMIN, $SUDO_USER,\n"
+"          else the login name).\n"
+"--force-meta: write into a store marked for another hash key (re-marks it).\n"
+"Exit: 0 ok, 1 usage/invalid, 2 not found, 3 conflict (also: the store is\n"
+"      marked for another hash key), 4 Redis failed.\n"
+"      doctor: 0 all OK, 3 warnings, 4 a failure.\n";
 
 
 /* ------------------------------------------------------------------------
  * Errors and exit codes
  * --------------------------------------------------------------------- */
 
-static int
-fail(int code, const char *fmt, ...)
+int
+pitctl_fail(int code, const char *fmt, ...)
 {
     va_list  ap;
 
@@ -126,6 +114,7 @@ exit_code_of(pit_err_t rc)
         return EXIT_NOT_FOUND;
     case PIT_ERR_CONFLICT:
     case PIT_ERR_STATE:
+    case PIT_ERR_META:
         return EXIT_CONFLICT;
     case PIT_ERR_REDIS:
     case PIT_ERR_BUSY:
@@ -142,8 +131,8 @@ exit_code_of(pit_err_t rc)
 
 
 /* Reports a store failure with what it means for the admin. */
-static int
-fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
+int
+pitctl_fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 {
     const char  *detail, *last;
 
@@ -151,45 +140,51 @@ fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 
     switch (rc) {
     case PIT_ERR_NOT_FOUND:
-        return fail(EXIT_NOT_FOUND, "no integration %s", id ? id : "");
+        return pitctl_fail(EXIT_NOT_FOUND, "no integration %s", id ? id : "");
     case PIT_ERR_CONFLICT:
-        return fail(EXIT_CONFLICT, "%s: an integration of this account "
+        return pitctl_fail(EXIT_CONFLICT, "%s: an integration of this account "
                     "already has that name", what);
     case PIT_ERR_STATE:
-        return fail(EXIT_CONFLICT, "%s: %s", what,
+        return pitctl_fail(EXIT_CONFLICT, "%s: %s", what,
                     strcmp(what, "rotate") == 0
                     ? "a rotation is already in progress "
                       "(cancel-rotation or expire-now first)"
                     : "no rotation in progress");
     case PIT_ERR_REDIS:
-        return fail(EXIT_REDIS, "%s: Redis failed: %s", what,
+        return pitctl_fail(EXIT_REDIS, "%s: Redis failed: %s", what,
                     detail[0] ? detail : "unknown error");
     case PIT_ERR_BUSY:
-        return fail(EXIT_REDIS, "%s: too many concurrent changes, "
+        return pitctl_fail(EXIT_REDIS, "%s: too many concurrent changes, "
                     "nothing was changed; try again", what);
     case PIT_ERR_REPLICATION:
-        return fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
+        return pitctl_fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
                     "be lost if the primary fails now", what, detail);
     case PIT_ERR_NO_PRIMARY:
         last = strstr(detail, " (last: ");
-        return fail(EXIT_REDIS, "%s: %.*s: the change was not applied%s",
+        return pitctl_fail(EXIT_REDIS, "%s: %.*s: the change was not applied%s",
                     what, (int) (last ? (size_t) (last - detail)
                                       : strlen(detail)),
                     detail, last ? last : "");
     case PIT_ERR_MAYBE_APPLIED:
         last = strstr(detail, " (last: ");
-        return fail(EXIT_REDIS, "%s: %.*s: the change may have been applied: "
+        return pitctl_fail(EXIT_REDIS, "%s: %.*s: the change may have been applied: "
                     "check with pitctl %s%s%s%s", what,
                     (int) (last ? (size_t) (last - detail) : strlen(detail)),
                     detail, id ? "show " : "list", id ? id : "",
                     strcmp(what, "create") == 0 || strcmp(what, "rotate") == 0
                     ? " (its new token is not shown: if it was applied, "
                       "rotate --now to get one)" : "", last ? last : "");
+    case PIT_ERR_META:
+        return pitctl_fail(EXIT_CONFLICT, "%s: refused: %s: wrong --hash-key, "
+                    "--prefix or database? (pitctl doctor tells; "
+                    "--force-meta re-marks the store with this hash key, and "
+                    "tokens hashed with the other one stop working)", what,
+                    detail);
     case PIT_ERR_CORRUPT:
-        return fail(EXIT_REDIS, "%s: Redis holds a record that does not "
+        return pitctl_fail(EXIT_REDIS, "%s: Redis holds a record that does not "
                     "decode%s%s", what, detail[0] ? ": " : "", detail);
     default:
-        return fail(exit_code_of(rc), "%s: %s", what, pit_strerror(rc));
+        return pitctl_fail(exit_code_of(rc), "%s: %s", what, pit_strerror(rc));
     }
 }
 
@@ -213,14 +208,14 @@ fail_text(pit_err_t rc, const char *what, const char *name, const char *desc)
     }
 
     if (name != NULL && pit_name_check(name, strlen(name), &why) != PIT_OK) {
-        return fail(exit_code_of(rc), "%s: name: %s", what,
+        return pitctl_fail(exit_code_of(rc), "%s: name: %s", what,
                     pit_text_problem_format(&why, msg, sizeof(msg)));
     }
 
     if (desc != NULL
         && pit_description_check(desc, strlen(desc), &why) != PIT_OK)
     {
-        return fail(exit_code_of(rc), "%s: description: %s", what,
+        return pitctl_fail(exit_code_of(rc), "%s: description: %s", what,
                     pit_text_problem_format(&why, msg, sizeof(msg)));
     }
 
@@ -237,8 +232,8 @@ fail_text(pit_err_t rc, const char *what, const char *name, const char *desc)
  * value in *val, advances *i and returns 1; returns 0 if it is another
  * argument, -1 if the value is missing.
  */
-static int
-opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+int
+pitctl_opt_value(int argc, char **argv, int *i, const char *name, const char **val)
 {
     size_t  n;
 
@@ -278,14 +273,14 @@ add_scopes(pit_scope_set_t *set, const char *val)
 
     rc = pit_scope_set_parse(&more, val, strlen(val));
     if (rc != PIT_OK) {
-        return fail(EXIT_USAGE, "invalid scope \"%s\": %s", val,
+        return pitctl_fail(EXIT_USAGE, "invalid scope \"%s\": %s", val,
                     pit_strerror(rc));
     }
 
     for (i = 0; i < more.n; i++) {
         rc = pit_scope_set_add(set, more.names[i], strlen(more.names[i]));
         if (rc != PIT_OK) {
-            return fail(EXIT_USAGE, "scope %s: %s (at most %d scopes)",
+            return pitctl_fail(EXIT_USAGE, "scope %s: %s (at most %d scopes)",
                         more.names[i], pit_strerror(rc), PIT_SCOPES_MAX);
         }
     }
@@ -294,25 +289,39 @@ add_scopes(pit_scope_set_t *set, const char *val)
 }
 
 
+/* Checks scopes against the active catalogue (stored or built-in). */
 static int
-check_catalogue(const pit_scope_set_t *set)
+check_catalogue(pitctl_t *p, const pit_scope_set_t *set)
 {
-    size_t  i;
+    pit_catalog_list_t  cl;
+    char                near[160];
+    size_t              i;
+    int                 code, stored;
 
-    for (i = 0; i < set->n; i++) {
-        if (pit_catalog_find(set->names[i], strlen(set->names[i])) == NULL) {
-            return fail(EXIT_USAGE, "unknown scope \"%s\" (see 'pitctl "
-                        "scopes', or pass --allow-unknown-scope)",
-                        set->names[i]);
+    pit_catalog_list_init(&cl);
+    code = pitctl_catalog(p, &cl, &stored);
+
+    for (i = 0; code == 0 && i < set->n; i++) {
+        if (pit_catalog_list_find(&cl, set->names[i], strlen(set->names[i]))
+            == NULL)
+        {
+            pitctl_suggest(&cl, set->names[i], near, sizeof(near));
+            code = pitctl_fail(EXIT_USAGE, "unknown scope \"%s\"%s%s%s (not "
+                               "in the %s catalogue: see 'pitctl scopes', or "
+                               "pass --allow-unknown-scope)", set->names[i],
+                               near[0] ? " (did you mean " : "", near,
+                               near[0] ? "?)" : "",
+                               stored ? "stored" : "built-in");
         }
     }
 
-    return 0;
+    pit_catalog_list_free(&cl);
+    return code;
 }
 
 
-static int
-usage_error(const pitctl_command_t *cmd, const char *fmt, const char *arg)
+int
+pitctl_usage_error(const pitctl_command_t *cmd, const char *fmt, const char *arg)
 {
     fputs("pitctl: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -327,8 +336,8 @@ usage_error(const pitctl_command_t *cmd, const char *fmt, const char *arg)
  * --------------------------------------------------------------------- */
 
 /* Writes "Jul 10 2024, 04:59 PM" (UTC) or "-" for 0. */
-static void
-format_time(int64_t ms, char *buf, size_t cap)
+void
+pitctl_format_time(int64_t ms, char *buf, size_t cap)
 {
     time_t     t;
     struct tm  tm;
@@ -345,20 +354,20 @@ format_time(int64_t ms, char *buf, size_t cap)
 
 
 /* Prints a JSON value on stdout and frees it. */
-static int
-print_json(json_t *v)
+int
+pitctl_print_json(json_t *v)
 {
     char  *s;
 
     if (v == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     json_decref(v);
 
     if (s == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     puts(s);
@@ -512,8 +521,93 @@ clip(const char *s, size_t max, char *buf, size_t cap)
  * Commands
  * --------------------------------------------------------------------- */
 
-static int
-open_store(pitctl_t *p)
+int
+pitctl_hash_key(const pitctl_t *p, unsigned char *key, size_t *key_len)
+{
+    pit_err_t  rc;
+
+    *key_len = 0;
+    if (p->hash_key_file == NULL || p->hash_key_file[0] == '\0') {
+        return 0;
+    }
+
+    rc = pit_hash_key_load(p->hash_key_file, key, key_len);
+    if (rc != PIT_OK) {
+        return pitctl_fail(EXIT_USAGE, "hash key %s: %s", p->hash_key_file,
+                           pit_strerror(rc));
+    }
+
+    return 0;
+}
+
+
+int
+pitctl_catalog(pitctl_t *p, pit_catalog_list_t *cl, int *stored)
+{
+    pit_err_t  rc;
+
+    rc = pit_store_catalog_get(p->st, cl, stored);
+    return rc == PIT_OK ? 0 : pitctl_fail_store(p, rc, "scopes", NULL);
+}
+
+
+/* Returns the edit distance of a and b (bounded lengths, small). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+    size_t  la, lb, i, j, d[PIT_SCOPE_NAME_MAX + 2], prev, cur;
+
+    la = strlen(a);
+    lb = strlen(b);
+    if (la > PIT_SCOPE_NAME_MAX || lb > PIT_SCOPE_NAME_MAX) {
+        return (size_t) -1;
+    }
+
+    for (j = 0; j <= lb; j++) {
+        d[j] = j;
+    }
+
+    for (i = 1; i <= la; i++) {
+        prev = d[0];
+        d[0] = i;
+        for (j = 1; j <= lb; j++) {
+            cur = d[j];
+            d[j] = prev + (a[i - 1] != b[j - 1]);
+            if (d[j - 1] + 1 < d[j]) {
+                d[j] = d[j - 1] + 1;
+            }
+            if (cur + 1 < d[j]) {
+                d[j] = cur + 1;
+            }
+            prev = cur;
+        }
+    }
+
+    return d[lb];
+}
+
+
+void
+pitctl_suggest(const pit_catalog_list_t *cl, const char *s, char *buf,
+    size_t cap)
+{
+    size_t  i, best, d;
+
+    buf[0] = '\0';
+    best = 3;                       /* at most two edits away */
+
+    for (i = 0; i < cl->n; i++) {
+        d = edit_distance(s, cl->entries[i].name);
+        if (d < best) {
+            best = d;
+            snprintf(buf, cap, "%s", cl->entries[i].name);
+        }
+    }
+}
+
+
+int
+pitctl_open_store(pitctl_t *p)
 {
     pit_redis_url_t  url;
     unsigned char    key[PIT_HASH_KEY_MAX];
@@ -522,7 +616,7 @@ open_store(pitctl_t *p)
 
     rc = pit_redis_url_parse(p->redis_url, strlen(p->redis_url), &url);
     if (rc != PIT_OK) {
-        return fail(EXIT_USAGE, "invalid Redis URL (expected "
+        return pitctl_fail(EXIT_USAGE, "invalid Redis URL (expected "
                     "redis://[user:password@]host:port[/db], "
                     "unix:///path[?db=N] or redis-sentinel://[user:password@]"
                     "host:port[,host:port...]/master[/db]"
@@ -530,16 +624,11 @@ open_store(pitctl_t *p)
     }
 
     if (pit_prefix_validate(p->prefix, strlen(p->prefix)) != PIT_OK) {
-        return fail(EXIT_USAGE, "invalid key prefix \"%s\"", p->prefix);
+        return pitctl_fail(EXIT_USAGE, "invalid key prefix \"%s\"", p->prefix);
     }
 
-    key_len = 0;
-    if (p->hash_key_file != NULL && p->hash_key_file[0] != '\0') {
-        rc = pit_hash_key_load(p->hash_key_file, key, &key_len);
-        if (rc != PIT_OK) {
-            return fail(EXIT_USAGE, "hash key %s: %s", p->hash_key_file,
-                        pit_strerror(rc));
-        }
+    if (pitctl_hash_key(p, key, &key_len) != 0) {
+        return EXIT_USAGE;
     }
 
     rc = pit_store_open_failover(&p->st, &url, p->prefix, PITCTL_TIMEOUT_MS,
@@ -547,9 +636,9 @@ open_store(pitctl_t *p)
     memset(&url, 0, sizeof(url));
     if (rc != PIT_OK) {
         if (rc == PIT_ERR_NO_PRIMARY && p->change) {
-            fail_store(p, rc, p->command, NULL);
+            pitctl_fail_store(p, rc, p->command, NULL);
         } else {
-            fail(EXIT_REDIS, "Redis unreachable: %s",
+            pitctl_fail(EXIT_REDIS, "Redis unreachable: %s",
                  pit_store_error(p->st));
         }
         pit_store_close(p->st);
@@ -559,6 +648,8 @@ open_store(pitctl_t *p)
     }
 
     pit_store_set_hash_key(p->st, key_len ? key : NULL, key_len);
+    pit_store_set_actor(p->st, p->operator);
+    pit_store_set_force_meta(p->st, p->force_meta);
     pit_store_set_wait(p->st, p->wait_replicas, (int) p->wait_timeout_ms);
     memset(key, 0, sizeof(key));
 
@@ -580,7 +671,7 @@ print_integration(pitctl_t *p, const pit_integration_t *in, const char *token,
         if (o != NULL && token != NULL) {
             json_object_set_new(o, "token", json_string(token));
         }
-        return print_json(o);
+        return pitctl_print_json(o);
     }
 
     pit_scope_set_format(&in->scopes, scopes, sizeof(scopes), NULL);
@@ -613,7 +704,7 @@ cmd_create(pitctl_t *p)
 
     in = calloc(1, sizeof(pit_integration_t));
     if (in == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     name = desc = acct = type = who = NULL;
@@ -622,19 +713,19 @@ cmd_create(pitctl_t *p)
     code = 0;
 
     for (i = 0; i < p->argc && code == 0; i++) {
-        if ((r = opt_value(p->argc, p->argv, &i, "--name", &name))
-            || (r = opt_value(p->argc, p->argv, &i, "--description", &desc))
-            || (r = opt_value(p->argc, p->argv, &i, "--account", &acct))
-            || (r = opt_value(p->argc, p->argv, &i, "--account-type", &type))
-            || (r = opt_value(p->argc, p->argv, &i, "--created-by", &who)))
+        if ((r = pitctl_opt_value(p->argc, p->argv, &i, "--name", &name))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--description", &desc))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--account", &acct))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--account-type", &type))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--created-by", &who)))
         {
             if (r < 0) {
-                code = usage_error(&me, "%s needs a value", p->argv[i]);
+                code = pitctl_usage_error(&me, "%s needs a value", p->argv[i]);
             }
             continue;
         }
 
-        r = opt_value(p->argc, p->argv, &i, "--scope", &val);
+        r = pitctl_opt_value(p->argc, p->argv, &i, "--scope", &val);
         if (r > 0) {
             code = add_scopes(&in->scopes, val);
             continue;
@@ -645,22 +736,18 @@ cmd_create(pitctl_t *p)
             continue;
         }
 
-        code = usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+        code = pitctl_usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
     }
 
     if (code == 0 && (name == NULL || acct == NULL || in->scopes.n == 0)) {
-        code = usage_error(&me, "%s", "--name, --account and at least one "
+        code = pitctl_usage_error(&me, "%s", "--name, --account and at least one "
                            "--scope are required");
-    }
-
-    if (code == 0 && !allow_unknown) {
-        code = check_catalogue(&in->scopes);
     }
 
     if (code == 0 && type != NULL
         && pit_acct_type_parse(type, strlen(type), &in->acct_type) != PIT_OK)
     {
-        code = fail(EXIT_USAGE, "--account-type must be location or company");
+        code = pitctl_fail(EXIT_USAGE, "--account-type must be location or company");
     }
 
     if (code == 0) {
@@ -669,7 +756,7 @@ cmd_create(pitctl_t *p)
             || strlen(acct) > PIT_ACCOUNT_MAX
             || strlen(who ? who : "") > PIT_CREATED_BY_MAX_BYTES)
         {
-            code = fail(EXIT_USAGE, "a value is too long (name 200, "
+            code = pitctl_fail(EXIT_USAGE, "a value is too long (name 200, "
                         "description 500, account 64, created-by 128 "
                         "characters)");
         }
@@ -679,16 +766,16 @@ cmd_create(pitctl_t *p)
         strcpy(in->name, name);
         strcpy(in->description, desc ? desc : "");
         strcpy(in->account, acct);
-        strcpy(in->created_by, who ? who : "");
+        strcpy(in->created_by, who ? who : p->operator);
 
-        code = open_store(p);
+        code = pitctl_open_store(p);
+    }
+
+    if (code == 0 && !allow_unknown) {
+        code = check_catalogue(p, &in->scopes);
     }
 
     if (code == 0) {
-        if (who != NULL && who[0] != '\0') {
-            pit_store_set_actor(p->st, who);
-        }
-
         rc = pit_store_create(p->st, in, token, p->now);
         if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
             code = print_integration(p, in, token, "Created integration");
@@ -697,7 +784,7 @@ cmd_create(pitctl_t *p)
         if (rc != PIT_OK) {
             code = fail_text(rc, "create", in->name, in->description);
             if (code < 0) {
-                code = fail_store(p, rc, "create", NULL);
+                code = pitctl_fail_store(p, rc, "create", NULL);
             }
         }
     }
@@ -742,9 +829,9 @@ list_row(const pit_integration_t *in, void *arg)
 
     clip(in->name, 24, name, sizeof(name));
     clip(in->description[0] ? in->description : "-", 24, desc, sizeof(desc));
-    format_time(in->created_at_ms, created, sizeof(created));
-    format_time(in->updated_at_ms, updated, sizeof(updated));
-    format_time(last, lastbuf, sizeof(lastbuf));
+    pitctl_format_time(in->created_at_ms, created, sizeof(created));
+    pitctl_format_time(in->updated_at_ms, updated, sizeof(updated));
+    pitctl_format_time(last, lastbuf, sizeof(lastbuf));
     format_rotation(ls->p, in, rot, sizeof(rot));
 
     printf("%-20s  %-24s  %-24s  %-21s  %-21s  %-21s  %-16s  %s\n", in->id,
@@ -768,13 +855,13 @@ cmd_list(pitctl_t *p)
     acct = NULL;
 
     for (i = 0; i < p->argc; i++) {
-        r = opt_value(p->argc, p->argv, &i, "--account", &acct);
+        r = pitctl_opt_value(p->argc, p->argv, &i, "--account", &acct);
         if (r <= 0) {
-            return usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+            return pitctl_usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
         }
     }
 
-    code = open_store(p);
+    code = pitctl_open_store(p);
     if (code != 0) {
         return code;
     }
@@ -792,11 +879,11 @@ cmd_list(pitctl_t *p)
     rc = pit_store_list(p->st, acct, p->now, list_row, &ls);
     if (rc != PIT_OK) {
         json_decref(ls.array);
-        return fail_store(p, rc, "list", NULL);
+        return pitctl_fail_store(p, rc, "list", NULL);
     }
 
     if (p->json) {
-        return print_json(ls.array);
+        return pitctl_print_json(ls.array);
     }
 
     return 0;
@@ -828,15 +915,26 @@ format_token_deadline(const pitctl_t *p, const pit_token_info_t *t,
 
 
 static int
-show_human(pitctl_t *p, const pit_integration_t *in, const int64_t *used)
+show_human(pitctl_t *p, const pit_integration_t *in, const int64_t *used,
+    const pit_catalog_list_t *cl)
 {
     const pit_catalog_entry_t  *ce;
     char                        t1[32], t2[32], when[96], rot[96];
     size_t                      i;
 
-    format_time(in->created_at_ms, t1, sizeof(t1));
-    format_time(in->updated_at_ms, t2, sizeof(t2));
+    pitctl_format_time(in->created_at_ms, t1, sizeof(t1));
+    pitctl_format_time(in->updated_at_ms, t2, sizeof(t2));
+
+    /* "rotating: old token expires in ..." names the state itself */
     format_rotation(p, in, rot, sizeof(rot));
+    if (strcmp(rot, "-") == 0) {
+        snprintf(rot, sizeof(rot), "%s",
+                 pit_state_name(pit_rotation_state(in, p->now)));
+
+    } else if (!in->rotating) {
+        snprintf(rot, sizeof(rot), "%s, rotation due",
+                 pit_state_name(pit_rotation_state(in, p->now)));
+    }
 
     printf("ID           %s\n", in->id);
     printf("Name         %s\n", in->name);
@@ -846,15 +944,12 @@ show_human(pitctl_t *p, const pit_integration_t *in, const int64_t *used)
     printf("Created On   %s by %s\n", t1,
            in->created_by[0] ? in->created_by : "-");
     printf("Updated At   %s\n", t2);
-    printf("State        %s%s%s\n",
-           pit_state_name(pit_rotation_state(in, p->now)),
-           strcmp(rot, "-") != 0 ? ", " : "",
-           strcmp(rot, "-") != 0 ? rot : "");
+    printf("State        %s\n", rot);
     printf("Scopes\n");
 
     for (i = 0; i < in->scopes.n; i++) {
-        ce = pit_catalog_find(in->scopes.names[i],
-                              strlen(in->scopes.names[i]));
+        ce = pit_catalog_list_find(cl, in->scopes.names[i],
+                                   strlen(in->scopes.names[i]));
         printf("  %-40s %s\n", in->scopes.names[i],
                ce != NULL ? ce->label : "(not in the catalogue)");
     }
@@ -862,8 +957,8 @@ show_human(pitctl_t *p, const pit_integration_t *in, const int64_t *used)
     printf("Tokens\n");
 
     for (i = 0; i < in->ntokens; i++) {
-        format_time(in->tokens[i].created_at_ms, t1, sizeof(t1));
-        format_time(used[i], t2, sizeof(t2));
+        pitctl_format_time(in->tokens[i].created_at_ms, t1, sizeof(t1));
+        pitctl_format_time(used[i], t2, sizeof(t2));
         format_token_deadline(p, &in->tokens[i], when, sizeof(when));
         printf("  %s  %-8s  created %s  %s  last used %s\n",
                in->tokens[i].hint, pit_role_name(in->tokens[i].role), t1,
@@ -880,7 +975,7 @@ static const char *
 one_id(pitctl_t *p, const pitctl_command_t *me, int *code)
 {
     if (p->argc != 1 || p->argv[0][0] == '-') {
-        *code = usage_error(me, "%s", "expected exactly one integration ID");
+        *code = pitctl_usage_error(me, "%s", "expected exactly one integration ID");
         return NULL;
     }
 
@@ -894,19 +989,20 @@ cmd_show(pitctl_t *p)
 {
     static const pitctl_command_t  me = { "show", NULL, "show ID" };
     pit_integration_t  *in;
+    pit_catalog_list_t  cl;
     int64_t             used[PIT_TOKENS_MAX];
     const char         *id;
     pit_err_t           rc;
-    int                 code;
+    int                 code, stored;
 
     id = one_id(p, &me, &code);
-    if (id == NULL || (code = open_store(p)) != 0) {
+    if (id == NULL || (code = pitctl_open_store(p)) != 0) {
         return code;
     }
 
     in = malloc(sizeof(pit_integration_t));
     if (in == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     rc = pit_store_get(p->st, id, in, p->now);
@@ -915,13 +1011,18 @@ cmd_show(pitctl_t *p)
     }
 
     if (rc != PIT_OK) {
-        code = fail_store(p, rc, "show", id);
+        code = pitctl_fail_store(p, rc, "show", id);
 
     } else if (p->json) {
-        code = print_json(json_integration(p, in, used));
+        code = pitctl_print_json(json_integration(p, in, used));
 
     } else {
-        code = show_human(p, in, used);
+        pit_catalog_list_init(&cl);
+        code = pitctl_catalog(p, &cl, &stored);
+        if (code == 0) {
+            code = show_human(p, in, used, &cl);
+        }
+        pit_catalog_list_free(&cl);
     }
 
     free(in);
@@ -942,7 +1043,7 @@ cmd_edit(pitctl_t *p)
     pit_err_t           rc;
 
     if (p->argc < 1 || p->argv[0][0] == '-') {
-        return usage_error(&me, "%s", "expected an integration ID");
+        return pitctl_usage_error(&me, "%s", "expected an integration ID");
     }
 
     id = p->argv[0];
@@ -955,22 +1056,22 @@ cmd_edit(pitctl_t *p)
     if (scopes == NULL || out == NULL) {
         free(scopes);
         free(out);
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     pit_scope_set_init(scopes);
 
     for (i = 1; i < p->argc && code == 0; i++) {
-        if ((r = opt_value(p->argc, p->argv, &i, "--name", &name))
-            || (r = opt_value(p->argc, p->argv, &i, "--description", &desc)))
+        if ((r = pitctl_opt_value(p->argc, p->argv, &i, "--name", &name))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--description", &desc)))
         {
             if (r < 0) {
-                code = usage_error(&me, "%s needs a value", p->argv[i]);
+                code = pitctl_usage_error(&me, "%s needs a value", p->argv[i]);
             }
             continue;
         }
 
-        r = opt_value(p->argc, p->argv, &i, "--scope", &val);
+        r = pitctl_opt_value(p->argc, p->argv, &i, "--scope", &val);
         if (r > 0) {
             have_scopes = 1;
             code = add_scopes(scopes, val);
@@ -982,23 +1083,23 @@ cmd_edit(pitctl_t *p)
             continue;
         }
 
-        code = usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+        code = pitctl_usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
     }
 
     if (code == 0 && name == NULL && desc == NULL && !have_scopes) {
-        code = usage_error(&me, "%s", "nothing to change");
+        code = pitctl_usage_error(&me, "%s", "nothing to change");
     }
 
     if (code == 0 && have_scopes && scopes->n == 0) {
-        code = usage_error(&me, "%s", "at least one scope is required");
-    }
-
-    if (code == 0 && have_scopes && !allow_unknown) {
-        code = check_catalogue(scopes);
+        code = pitctl_usage_error(&me, "%s", "at least one scope is required");
     }
 
     if (code == 0) {
-        code = open_store(p);
+        code = pitctl_open_store(p);
+    }
+
+    if (code == 0 && have_scopes && !allow_unknown) {
+        code = check_catalogue(p, scopes);
     }
 
     if (code == 0) {
@@ -1011,7 +1112,7 @@ cmd_edit(pitctl_t *p)
         if (rc != PIT_OK) {
             code = fail_text(rc, "edit", name, desc);
             if (code < 0) {
-                code = fail_store(p, rc, "edit", id);
+                code = pitctl_fail_store(p, rc, "edit", id);
             }
         }
     }
@@ -1032,14 +1133,14 @@ run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
     int                 code, issues;
     pit_err_t           rc;
 
-    code = open_store(p);
+    code = pitctl_open_store(p);
     if (code != 0) {
         return code;
     }
 
     out = malloc(sizeof(pit_integration_t));
     if (out == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     issues = (op == PIT_OP_ROTATE_LATER || op == PIT_OP_ROTATE_NOW);
@@ -1051,7 +1152,7 @@ run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
     }
 
     if (rc != PIT_OK) {
-        code = fail_store(p, rc, what, id);
+        code = pitctl_fail_store(p, rc, what, id);
     }
 
     memset(token, 0, sizeof(token));
@@ -1070,7 +1171,7 @@ cmd_rotate(pitctl_t *p)
     int          i, r, later, now;
 
     if (p->argc < 1 || p->argv[0][0] == '-') {
-        return usage_error(&me, "%s", "expected an integration ID");
+        return pitctl_usage_error(&me, "%s", "expected an integration ID");
     }
 
     later = now = 0;
@@ -1083,32 +1184,32 @@ cmd_rotate(pitctl_t *p)
         } else if (strcmp(p->argv[i], "--now") == 0) {
             now = 1;
 
-        } else if ((r = opt_value(p->argc, p->argv, &i, "--overlap",
+        } else if ((r = pitctl_opt_value(p->argc, p->argv, &i, "--overlap",
                                   &overlap)) != 0)
         {
             if (r < 0) {
-                return usage_error(&me, "%s", "--overlap needs a value");
+                return pitctl_usage_error(&me, "%s", "--overlap needs a value");
             }
 
         } else {
-            return usage_error(&me, "unexpected argument \"%s\"",
+            return pitctl_usage_error(&me, "unexpected argument \"%s\"",
                                p->argv[i]);
         }
     }
 
     if (later == now) {
-        return usage_error(&me, "%s", "give exactly one of --later, --now");
+        return pitctl_usage_error(&me, "%s", "give exactly one of --later, --now");
     }
 
     if (overlap != NULL && !later) {
-        return usage_error(&me, "%s", "--overlap goes with --later");
+        return pitctl_usage_error(&me, "%s", "--overlap goes with --later");
     }
 
     overlap_ms = PIT_OVERLAP_DEFAULT_MS;
     if (overlap != NULL
         && pit_duration_parse(overlap, strlen(overlap), &overlap_ms) != PIT_OK)
     {
-        return fail(EXIT_USAGE, "invalid duration \"%s\" (e.g. 7d, 36h, "
+        return pitctl_fail(EXIT_USAGE, "invalid duration \"%s\" (e.g. 7d, 36h, "
                     "90m, 45s)", overlap);
     }
 
@@ -1168,26 +1269,26 @@ cmd_delete(pitctl_t *p)
     int          code;
 
     id = one_id(p, &me, &code);
-    if (id == NULL || (code = open_store(p)) != 0) {
+    if (id == NULL || (code = pitctl_open_store(p)) != 0) {
         return code;
     }
 
     rc = pit_store_delete(p->st, id, p->now);
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
-        return fail_store(p, rc, "delete", id);
+        return pitctl_fail_store(p, rc, "delete", id);
     }
 
     if (p->json) {
         o = json_object();
         json_object_set_new(o, "id", json_string(id));
         json_object_set_new(o, "deleted", json_true());
-        code = print_json(o);
+        code = pitctl_print_json(o);
 
     } else {
         printf("Deleted integration %s (its tokens no longer work)\n", id);
     }
 
-    return rc == PIT_OK ? code : fail_store(p, rc, "delete", id);
+    return rc == PIT_OK ? code : pitctl_fail_store(p, rc, "delete", id);
 }
 
 
@@ -1201,7 +1302,7 @@ audit_row(const pit_audit_entry_t *e, void *arg)
 {
     audit_state_t  *as = arg;
     json_t         *o;
-    char            at[32];
+    char            at[32], name[128];
 
     if (as->array != NULL) {
         o = json_object();
@@ -1210,14 +1311,18 @@ audit_row(const pit_audit_entry_t *e, void *arg)
         json_object_set_new(o, "who", json_string(e->who));
         json_object_set_new(o, "action", json_string(e->action));
         json_object_set_new(o, "iid", json_string(e->iid));
+        json_object_set_new(o, "name", json_string(e->name));
+        json_object_set_new(o, "account", json_string(e->account));
         json_object_set_new(o, "detail", json_string(e->detail));
         json_array_append_new(as->array, o);
         return 0;
     }
 
-    format_time(e->at_ms, at, sizeof(at));
-    printf("%-21s  %-16s  %-15s  %-20s  %s\n", at, e->who, e->action, e->iid,
-           e->detail);
+    pitctl_format_time(e->at_ms, at, sizeof(at));
+    clip(e->name[0] ? e->name : "-", 24, name, sizeof(name));
+    printf("%-21s  %-16s  %-15s  %-20s  %-24s  %-16s  %s\n", at, e->who,
+           e->action, e->iid[0] ? e->iid : "-", name,
+           e->account[0] ? e->account : "-", e->detail);
     return 0;
 }
 
@@ -1226,40 +1331,68 @@ static int
 cmd_audit(pitctl_t *p)
 {
     static const pitctl_command_t  me = { "audit", NULL,
-                                          "audit [ID] [--limit N]" };
-    audit_state_t  as;
-    const char    *id, *limit_s;
-    char          *end;
-    long           limit;
-    pit_err_t      rc;
-    int            i, r, code;
+        "audit [ID] [--account ID] [--since DURATION] [--limit N]" };
+    pit_audit_filter_t  f;
+    audit_state_t       as;
+    const char         *limit_s, *since_s, *acct;
+    char               *end;
+    long                limit;
+    int64_t             since;
+    pit_err_t           rc;
+    int                 i, r, code;
 
-    id = NULL;
+    memset(&f, 0, sizeof(f));
     limit = 50;
+    since_s = acct = NULL;
 
     for (i = 0; i < p->argc; i++) {
-        r = opt_value(p->argc, p->argv, &i, "--limit", &limit_s);
-        if (r < 0) {
-            return usage_error(&me, "%s", "--limit needs a value");
-        }
-
-        if (r > 0) {
+        if ((r = pitctl_opt_value(p->argc, p->argv, &i, "--limit", &limit_s))
+            > 0)
+        {
             errno = 0;
             limit = strtol(limit_s, &end, 10);
             if (errno || *end != '\0' || limit < 1 || limit > 100000) {
-                return fail(EXIT_USAGE, "--limit must be 1-100000");
+                return pitctl_fail(EXIT_USAGE, "--limit must be 1-100000");
             }
             continue;
         }
 
-        if (id != NULL || p->argv[i][0] == '-') {
-            return usage_error(&me, "unexpected argument \"%s\"", p->argv[i]);
+        if (r == 0 && (r = pitctl_opt_value(p->argc, p->argv, &i, "--since",
+                                            &since_s)) > 0)
+        {
+            continue;
         }
 
-        id = p->argv[i];
+        if (r == 0 && (r = pitctl_opt_value(p->argc, p->argv, &i,
+                                            "--account", &acct)) > 0)
+        {
+            continue;
+        }
+
+        if (r < 0) {
+            return pitctl_usage_error(&me, "%s needs a value", p->argv[i]);
+        }
+
+        if (f.iid != NULL || p->argv[i][0] == '-') {
+            return pitctl_usage_error(&me, "unexpected argument \"%s\"",
+                                      p->argv[i]);
+        }
+
+        f.iid = p->argv[i];
     }
 
-    code = open_store(p);
+    if (since_s != NULL) {
+        if (pit_duration_parse(since_s, strlen(since_s), &since) != PIT_OK) {
+            return pitctl_fail(EXIT_USAGE, "invalid --since \"%s\" (e.g. 7d, "
+                               "36h, 90m)", since_s);
+        }
+        f.since_ms = p->now - since > 0 ? p->now - since : 1;
+    }
+
+    f.account = acct;
+    f.limit = (size_t) limit;
+
+    code = pitctl_open_store(p);
     if (code != 0) {
         return code;
     }
@@ -1267,53 +1400,17 @@ cmd_audit(pitctl_t *p)
     as.array = p->json ? json_array() : NULL;
 
     if (!p->json) {
-        printf("%-21s  %-16s  %-15s  %-20s  %s\n", "When", "Who", "Action",
-               "Integration", "Detail");
+        printf("%-21s  %-16s  %-15s  %-20s  %-24s  %-16s  %s\n", "When", "Who",
+               "Action", "Integration", "Name", "Account", "Detail");
     }
 
-    rc = pit_store_audit(p->st, id, (size_t) limit, audit_row, &as);
+    rc = pit_store_audit_query(p->st, &f, audit_row, &as);
     if (rc != PIT_OK) {
         json_decref(as.array);
-        return fail_store(p, rc, "audit", id);
+        return pitctl_fail_store(p, rc, "audit", f.iid);
     }
 
-    return p->json ? print_json(as.array) : 0;
-}
-
-
-static int
-cmd_scopes(pitctl_t *p)
-{
-    static const pitctl_command_t  me = { "scopes", NULL, "scopes" };
-    const pit_catalog_entry_t     *cat;
-    json_t                        *a, *o;
-    size_t                         i, n;
-
-    if (p->argc != 0) {
-        return usage_error(&me, "unexpected argument \"%s\"", p->argv[0]);
-    }
-
-    cat = pit_catalog(&n);
-
-    if (!p->json) {
-        printf("%-40s  %-40s  %s\n", "Scope", "Label", "Access");
-        for (i = 0; i < n; i++) {
-            printf("%-40s  %-40s  %s\n", cat[i].name, cat[i].label,
-                   cat[i].access);
-        }
-        return 0;
-    }
-
-    a = json_array();
-    for (i = 0; a != NULL && i < n; i++) {
-        o = json_object();
-        json_object_set_new(o, "name", json_string(cat[i].name));
-        json_object_set_new(o, "label", json_string(cat[i].label));
-        json_object_set_new(o, "access", json_string(cat[i].access));
-        json_array_append_new(a, o);
-    }
-
-    return print_json(a);
+    return p->json ? pitctl_print_json(as.array) : 0;
 }
 
 
@@ -1361,7 +1458,7 @@ check_print(pitctl_t *p, const pit_token_record_t *rec, pit_role_t role,
                             json_string(pit_role_name(rec->role)));
         json_object_set_new(o, "until", json_time_or_null(rec->until_ms));
         json_object_set_new(o, "valid", json_boolean(valid));
-        return print_json(o);
+        return pitctl_print_json(o);
     }
 
     pit_scope_set_format(&rec->scopes, scopes, sizeof(scopes), NULL);
@@ -1400,7 +1497,7 @@ cmd_check(pitctl_t *p)
     int                  code;
 
     if (p->argc != 1) {
-        return usage_error(&me, "%s", "expected a token, or - for stdin");
+        return pitctl_usage_error(&me, "%s", "expected a token, or - for stdin");
     }
 
     tok = p->argv[0];
@@ -1413,29 +1510,29 @@ cmd_check(pitctl_t *p)
 
     if (pit_token_validate(tok, strlen(tok)) != PIT_OK) {
         memset(line, 0, sizeof(line));
-        return fail(EXIT_USAGE, "not a token (expected pit- and 32 hex "
+        return pitctl_fail(EXIT_USAGE, "not a token (expected pit- and 32 hex "
                     "digits in UUID shape)");
     }
 
-    code = open_store(p);
+    code = pitctl_open_store(p);
     if (code != 0) {
         return code;
     }
 
     rec = malloc(sizeof(pit_token_record_t));
     if (rec == NULL) {
-        return fail(EXIT_REDIS, "out of memory");
+        return pitctl_fail(EXIT_REDIS, "out of memory");
     }
 
     rc = pit_store_check(p->st, tok, strlen(tok), rec, NULL);
     memset(line, 0, sizeof(line));
 
     if (rc == PIT_ERR_NOT_FOUND) {
-        code = fail(EXIT_NOT_FOUND, "token %s is unknown (never issued, "
+        code = pitctl_fail(EXIT_NOT_FOUND, "token %s is unknown (never issued, "
                     "revoked or expired)", hint);
 
     } else if (rc != PIT_OK) {
-        code = fail_store(p, rc, "check", NULL);
+        code = pitctl_fail_store(p, rc, "check", NULL);
 
     } else {
         role = pit_role_effective(rec->role, rec->until_ms, p->now);
@@ -1480,7 +1577,7 @@ routes_print(pitctl_t *p, const pit_route_t *r, size_t n)
             json_object_set_new(o, "source", json_string(r[i].source));
             json_array_append_new(a, o);
         }
-        return print_json(a);
+        return pitctl_print_json(a);
     }
 
     for (i = 0; i < n; i++) {
@@ -1534,7 +1631,7 @@ cmd_routes(pitctl_t *p)
         } else if (strcmp(a, "--match") == 0) {
             if (i + 2 >= p->argc) {
                 pit_routes_free(&rt);
-                return usage_error(&me, "%s", "--match needs METHOD PATH");
+                return pitctl_usage_error(&me, "%s", "--match needs METHOD PATH");
             }
             method = p->argv[++i];
             path = p->argv[++i];
@@ -1543,13 +1640,13 @@ cmd_routes(pitctl_t *p)
 
         } else if (a[0] == '-' || !in_files) {
             pit_routes_free(&rt);
-            return usage_error(&me, "unexpected argument \"%s\"", a);
+            return pitctl_usage_error(&me, "unexpected argument \"%s\"", a);
         }
 
         rc = pit_openapi_load_file(&rt, a, err, sizeof(err));
         if (rc != PIT_OK) {
             pit_routes_free(&rt);
-            return fail(rc == PIT_ERR_NOMEM ? EXIT_REDIS : EXIT_USAGE, "%s",
+            return pitctl_fail(rc == PIT_ERR_NOMEM ? EXIT_REDIS : EXIT_USAGE, "%s",
                         err);
         }
         files++;
@@ -1557,7 +1654,7 @@ cmd_routes(pitctl_t *p)
 
     if (files == 0) {
         pit_routes_free(&rt);
-        return usage_error(&me, "%s", "no --openapi FILE given");
+        return pitctl_usage_error(&me, "%s", "no --openapi FILE given");
     }
 
     pit_routes_sort(&rt);
@@ -1565,7 +1662,7 @@ cmd_routes(pitctl_t *p)
     pit_routes_free(&rt);
 
     if (rc != PIT_OK) {
-        return fail(rc == PIT_ERR_CONFLICT ? EXIT_USAGE : EXIT_REDIS, "%s",
+        return pitctl_fail(rc == PIT_ERR_CONFLICT ? EXIT_USAGE : EXIT_REDIS, "%s",
                     rc == PIT_ERR_CONFLICT ? err : pit_strerror(rc));
     }
 
@@ -1576,7 +1673,7 @@ cmd_routes(pitctl_t *p)
     } else {
         r = pit_trie_match(trie, method, strlen(method), path, strlen(path));
         code = r ? routes_print(p, r, 1)
-                 : fail(EXIT_NOT_FOUND, "no route for %s %s", method, path);
+                 : pitctl_fail(EXIT_NOT_FOUND, "no route for %s %s", method, path);
     }
 
     free(trie);
@@ -1598,9 +1695,12 @@ static const pitctl_command_t  commands[] = {
     { "expire-now", cmd_expire_now, NULL },
     { "delete", cmd_delete, NULL },
     { "audit", cmd_audit, NULL },
-    { "scopes", cmd_scopes, NULL },
+    { "scopes", pitctl_cmd_scopes, NULL },
     { "check", cmd_check, NULL },
     { "routes", cmd_routes, NULL },
+    { "doctor", pitctl_cmd_doctor, NULL },
+    { "export", pitctl_cmd_export, NULL },
+    { "import", pitctl_cmd_import, NULL },
 };
 
 
@@ -1610,7 +1710,8 @@ static int
 is_change(const char *name)
 {
     static const char  *changes[] = {
-        "create", "edit", "rotate", "cancel-rotation", "expire-now", "delete"
+        "create", "edit", "rotate", "cancel-rotation", "expire-now", "delete",
+        "import"
     };
     size_t              i;
 
@@ -1647,6 +1748,55 @@ now_ms(void)
 }
 
 
+/*
+ * Sets p->operator, the "who" of audit entries: --as, else $PIT_ADMIN,
+ * else $SUDO_USER (run through sudo), else the login name of the
+ * effective user.
+ */
+static int
+resolve_operator(pitctl_t *p, const char *as)
+{
+    struct passwd  *pw;
+    const char     *who, *env;
+
+    who = as;
+
+    if (who == NULL) {
+        env = getenv("PIT_ADMIN");
+        who = (env != NULL && env[0] != '\0') ? env : NULL;
+    }
+
+    if (who == NULL) {
+        env = getenv("SUDO_USER");
+        who = (env != NULL && env[0] != '\0') ? env : NULL;
+    }
+
+    if (who == NULL) {
+        pw = getpwuid(geteuid());
+        if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0') {
+            who = pw->pw_name;
+        }
+    }
+
+    if (who == NULL) {
+        snprintf(p->operator, sizeof(p->operator), "uid %ld",
+                 (long) geteuid());
+        return 0;
+    }
+
+    if (strlen(who) > PIT_CREATED_BY_MAX_BYTES
+        || pit_created_by_validate(who, strlen(who)) != PIT_OK)
+    {
+        return pitctl_fail(EXIT_USAGE, "invalid operator name (--as, "
+                           "$PIT_ADMIN or $SUDO_USER): at most 128 "
+                           "characters of text");
+    }
+
+    snprintf(p->operator, sizeof(p->operator), "%s", who);
+    return 0;
+}
+
+
 /* Reads --wait N and --wait-timeout DURATION into p. */
 static int
 parse_wait(pitctl_t *p, const char *wait, const char *timeout)
@@ -1660,7 +1810,7 @@ parse_wait(pitctl_t *p, const char *wait, const char *timeout)
         errno = 0;
         n = strtol(wait, &end, 10);
         if (errno || *end != '\0' || end == wait || n < 0 || n > 100) {
-            return fail(EXIT_USAGE, "--wait takes a number of replicas, "
+            return pitctl_fail(EXIT_USAGE, "--wait takes a number of replicas, "
                         "0-100");
         }
         p->wait_replicas = (int) n;
@@ -1670,7 +1820,7 @@ parse_wait(pitctl_t *p, const char *wait, const char *timeout)
         && (pit_duration_parse(timeout, strlen(timeout), &p->wait_timeout_ms)
             != PIT_OK || p->wait_timeout_ms > 3600 * 1000))
     {
-        return fail(EXIT_USAGE, "invalid --wait-timeout \"%s\" (e.g. 500ms, "
+        return pitctl_fail(EXIT_USAGE, "invalid --wait-timeout \"%s\" (e.g. 500ms, "
                     "5s; at most 1h)", timeout);
     }
 
@@ -1682,7 +1832,7 @@ int
 main(int argc, char **argv)
 {
     pitctl_t     p;
-    const char  *env, *wait, *wait_timeout, *failover;
+    const char  *env, *wait, *wait_timeout, *failover, *as;
     size_t       c;
     int          i, r, code;
 
@@ -1693,11 +1843,16 @@ main(int argc, char **argv)
     p.prefix = PIT_PREFIX_DEFAULT;
     p.hash_key_file = getenv("PIT_HASH_KEY_FILE");
     p.now = now_ms();
-    wait = wait_timeout = failover = NULL;
+    wait = wait_timeout = failover = as = NULL;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             p.json = 1;
+            continue;
+        }
+
+        if (strcmp(argv[i], "--force-meta") == 0) {
+            p.force_meta = 1;
             continue;
         }
 
@@ -1706,11 +1861,12 @@ main(int argc, char **argv)
             return 0;
         }
 
-        if ((r = opt_value(argc, argv, &i, "--wait", &wait)) != 0
-            || (r = opt_value(argc, argv, &i, "--wait-timeout",
+        if ((r = pitctl_opt_value(argc, argv, &i, "--wait", &wait)) != 0
+            || (r = pitctl_opt_value(argc, argv, &i, "--wait-timeout",
                               &wait_timeout)) != 0
-            || (r = opt_value(argc, argv, &i, "--failover-timeout",
-                              &failover)) != 0)
+            || (r = pitctl_opt_value(argc, argv, &i, "--failover-timeout",
+                              &failover)) != 0
+            || (r = pitctl_opt_value(argc, argv, &i, "--as", &as)) != 0)
         {
             if (r < 0) {
                 fprintf(stderr, "pitctl: %s needs a value\n%s", argv[i],
@@ -1720,9 +1876,9 @@ main(int argc, char **argv)
             continue;
         }
 
-        if ((r = opt_value(argc, argv, &i, "--redis", &p.redis_url))
-            || (r = opt_value(argc, argv, &i, "--prefix", &p.prefix))
-            || (r = opt_value(argc, argv, &i, "--hash-key",
+        if ((r = pitctl_opt_value(argc, argv, &i, "--redis", &p.redis_url))
+            || (r = pitctl_opt_value(argc, argv, &i, "--prefix", &p.prefix))
+            || (r = pitctl_opt_value(argc, argv, &i, "--hash-key",
                               &p.hash_key_file)))
         {
             if (r < 0) {
@@ -1736,7 +1892,9 @@ main(int argc, char **argv)
         break;
     }
 
-    if (parse_wait(&p, wait, wait_timeout) != 0) {
+    if (parse_wait(&p, wait, wait_timeout) != 0
+        || resolve_operator(&p, as) != 0)
+    {
         return EXIT_USAGE;
     }
 
@@ -1745,7 +1903,7 @@ main(int argc, char **argv)
         && (pit_duration_parse(failover, strlen(failover), &p.failover_ms)
             != PIT_OK || p.failover_ms > PITCTL_FAILOVER_MAX_MS))
     {
-        return fail(EXIT_USAGE, "invalid --failover-timeout \"%s\" (e.g. "
+        return pitctl_fail(EXIT_USAGE, "invalid --failover-timeout \"%s\" (e.g. "
                     "500ms, 10s; at most 10m)", failover);
     }
 
@@ -1771,10 +1929,16 @@ main(int argc, char **argv)
     p.command = commands[c].name;
     p.change = is_change(p.command);
 
-    /* --json may also follow the command */
+    /* --json and --force-meta may also follow the command */
     for (r = 0; r < p.argc; r++) {
-        if (strcmp(p.argv[r], "--json") == 0) {
-            p.json = 1;
+        if (strcmp(p.argv[r], "--json") == 0
+            || strcmp(p.argv[r], "--force-meta") == 0)
+        {
+            if (p.argv[r][2] == 'j') {
+                p.json = 1;
+            } else {
+                p.force_meta = 1;
+            }
             memmove(&p.argv[r], &p.argv[r + 1],
                     (size_t) (p.argc - r - 1) * sizeof(char *));
             p.argc--;

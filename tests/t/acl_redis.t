@@ -100,6 +100,26 @@ is($rc, 0, 'pitctl delete as pit-admin');
 is(join("\n", PitTest::Pitctl::integrity($redis)), '',
    'the schema is consistent');
 
+# the catalogue, doctor, export and import as pit-admin
+($rc, $out, $err) = PitTest::Pitctl::run($redis, 'scopes', 'add', 'orders.read');
+is($rc, 0, 'pitctl scopes add as pit-admin (HGETALL, HSET)') or diag $err;
+($rc) = PitTest::Pitctl::run($redis, 'scopes', 'remove', 'orders.read');
+is($rc, 0, 'pitctl scopes remove as pit-admin');
+($rc, $out, $err) = PitTest::Pitctl::run($redis, 'doctor');
+unlike($out . $err, qr/NOPERM|refused|cannot list/,
+       'pitctl doctor as pit-admin: every check allowed (INFO, ACL USERS)');
+like($out, qr/^OK\s+acl\s+the default user refuses/m,
+     'doctor: the default user is off');
+like($out, qr/^OK\s+acl\s+users pit-gateway and pit-admin exist/m,
+     'doctor: both users exist');
+($rc, $out, $err) = PitTest::Pitctl::run($redis, 'export');
+is($rc, 0, 'pitctl export as pit-admin') or diag $err;
+my $bk = "$dir/backup.json";
+open my $bfh, '>', $bk or die; print $bfh $out; close $bfh;
+($rc, undef, $err) = PitTest::Pitctl::run($redis, 'import', $bk, '--replace');
+is($rc, 0, 'pitctl import --replace as pit-admin (HSET of last use)')
+    or diag $err;
+
 like($redis->as('admin', 'FLUSHALL'), qr/NOPERM/, 'pit-admin: FLUSHALL NOPERM');
 like($redis->as('admin', 'CONFIG', 'GET', 'dir'), qr/NOPERM/,
      'pit-admin: CONFIG NOPERM');

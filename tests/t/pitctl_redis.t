@@ -69,8 +69,8 @@ fails 1, 'empty prefix', $r, '--prefix', '', 'list';
 fails 1, '65-byte prefix', $r, '--prefix', 'p' x 65, 'list';
 ($rc) = run($r, '--prefix', 'other:', 'delete', $iid);
 is $rc, 0, 'delete --prefix other:';
-is join(',', $r->keys_matching('other:*')), 'other:audit',
-    'only the audit left under other:';
+is join(',', sort $r->keys_matching('other:*')), 'other:audit,other:meta',
+    'only the audit and the store mark left under other:';
 
 ###########################################################################
 # URL forms
