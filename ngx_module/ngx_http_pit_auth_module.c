@@ -25,12 +25,14 @@
 #include "pit_schema.h"
 #include "pit_query.h"
 #include "pit_path.h"
+#include "pit_catalog_file.h"
 
 #include "ngx_http_pit_auth_compat.h"
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_cache.h"
 #include "ngx_http_pit_auth_subscriber.h"
 #include "ngx_http_pit_auth_stats.h"
+#include "ngx_http_pit_auth_mark.h"
 #include "ngx_http_pit_auth_openapi.h"
 #include "ngx_http_pit_auth_log.h"
 
@@ -59,6 +61,7 @@
 
 typedef struct {
     ngx_array_t                  backends;  /* ngx_http_pit_auth_redis_t * */
+    ngx_array_t                  marks;     /* ngx_http_pit_auth_mark_t * */
 } ngx_http_pit_auth_main_conf_t;
 
 
@@ -73,6 +76,9 @@ typedef struct {
     ngx_msec_t                   read_timeout;
     ngx_str_t                    prefix;        /* NUL-terminated */
     ngx_array_t                 *scopes;        /* ngx_http_complex_value_t */
+    ngx_array_t                 *scope_consts;  /* ..._scope_const_t */
+    pit_catalog_list_t          *catalog;       /* pit_auth_scope_catalog */
+    ngx_uint_t                   catalog_level; /* NGX_LOG_EMERG | WARN */
     ngx_http_complex_value_t    *account;
     ngx_str_t                   *account_arg;   /* a query parameter */
     ngx_uint_t                   ambiguous_path;
@@ -117,6 +123,14 @@ typedef struct {
     ngx_str_t                    scopes;        /* space-separated */
     ngx_http_pit_auth_route_t    route;         /* pit_auth_openapi's */
 } ngx_http_pit_auth_ctx_t;
+
+
+/* A constant pit_auth_scope value, where it was written. */
+typedef struct {
+    ngx_str_t                    value;
+    ngx_str_t                    file;
+    ngx_uint_t                   line;
+} ngx_http_pit_auth_scope_const_t;
 
 
 /*
@@ -236,6 +250,11 @@ static char *ngx_http_pit_auth_redis_timeout(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_pit_auth_enable(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_pit_auth_scope_catalog(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_pit_auth_free_catalog(void *data);
+static ngx_int_t ngx_http_pit_auth_check_catalog(ngx_conf_t *cf,
+    ngx_http_pit_auth_loc_conf_t *conf);
 static char *ngx_http_pit_auth_enum(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_pit_auth_account(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -337,6 +356,13 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
     { ngx_string("pit_auth_scope"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_pit_auth_scope,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pit_auth_scope_catalog"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_pit_auth_scope_catalog,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -2333,6 +2359,13 @@ ngx_http_pit_auth_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&amcf->marks, cf->pool, 2,
+                       sizeof(ngx_http_pit_auth_mark_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return amcf;
 }
 
@@ -2364,6 +2397,7 @@ ngx_http_pit_auth_create_loc_conf(ngx_conf_t *cf)
     conf->connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->read_timeout = NGX_CONF_UNSET_MSEC;
     conf->scopes = NGX_CONF_UNSET_PTR;
+    conf->catalog = NGX_CONF_UNSET_PTR;
     conf->account = NGX_CONF_UNSET_PTR;
     conf->account_arg = NGX_CONF_UNSET_PTR;
     conf->ambiguous_path = NGX_CONF_UNSET_UINT;
@@ -2410,6 +2444,21 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               100);
     ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 250);
     ngx_conf_merge_str_value(conf->prefix, prev->prefix, PIT_PREFIX_DEFAULT);
+    if (conf->catalog == NGX_CONF_UNSET_PTR) {
+        conf->catalog = prev->catalog;
+        conf->catalog_level = prev->catalog_level;
+    }
+
+    ngx_conf_merge_ptr_value(conf->catalog, NULL, NULL);
+
+    /* scopes set at this level, against the catalogue that applies here */
+
+    if (conf->scopes != NGX_CONF_UNSET_PTR
+        && ngx_http_pit_auth_check_catalog(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
 
     /* either names the account: a level that sets one drops the other */
@@ -2486,6 +2535,14 @@ ngx_http_pit_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->backend = ngx_http_pit_auth_redis_add(cf, &amcf->backends, &rc);
     if (conf->backend == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_pit_auth_mark_expect(cf, &amcf->marks, conf->backend,
+                                      conf->redis->db, &conf->prefix,
+                                      &conf->hash_key)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -2793,6 +2850,7 @@ ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t                         *value;
     ngx_uint_t                         i;
     ngx_http_complex_value_t          *cv;
+    ngx_http_pit_auth_scope_const_t   *sc;
     ngx_http_compile_complex_value_t   ccv;
 
     if (alcf->scopes == NGX_CONF_UNSET_PTR) {
@@ -2822,18 +2880,165 @@ ngx_http_pit_auth_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        if (cv->lengths == NULL
-            && pit_scope_expr_validate((const char *) value[i].data,
-                                       value[i].len)
-               != PIT_OK)
+        if (cv->lengths) {
+            continue;
+        }
+
+        if (pit_scope_expr_validate((const char *) value[i].data,
+                                    value[i].len)
+            != PIT_OK)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid pit_auth_scope \"%V\"", &value[i]);
             return NGX_CONF_ERROR;
         }
+
+        /* for pit_auth_scope_catalog, which may come later */
+
+        if (alcf->scope_consts == NULL) {
+            alcf->scope_consts = ngx_array_create(cf->pool, 4,
+                                     sizeof(ngx_http_pit_auth_scope_const_t));
+            if (alcf->scope_consts == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        sc = ngx_array_push(alcf->scope_consts);
+        if (sc == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        sc->value = value[i];
+        sc->file = cf->conf_file->file.name;
+        sc->line = cf->conf_file->line;
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_pit_auth_scope_catalog(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_pit_auth_loc_conf_t *alcf = conf;
+
+    char                 err[PIT_CATALOG_ERR_MAX];
+    ngx_str_t           *value;
+    pit_err_t            rc;
+    ngx_pool_cleanup_t  *cln;
+
+    if (alcf->catalog != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    alcf->catalog_level = NGX_LOG_EMERG;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "warn") == 0) {
+            alcf->catalog_level = NGX_LOG_WARN;
+
+        } else if (ngx_strcmp(value[2].data, "error") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid value \"%V\" in \"%V\", it must be "
+                               "\"warn\" or \"error\"", &value[2],
+                               &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->catalog = ngx_pcalloc(cf->pool, sizeof(pit_catalog_list_t));
+    if (alcf->catalog == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pit_catalog_list_init(alcf->catalog);
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_pit_auth_free_catalog;
+    cln->data = alcf->catalog;
+
+    rc = pit_catalog_load_file(alcf->catalog, (const char *) value[1].data,
+                               err, sizeof(err));
+
+    if (rc != PIT_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "pit_auth_scope_catalog: %s",
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_pit_auth_free_catalog(void *data)
+{
+    pit_catalog_list_free(data);
+}
+
+
+/*
+ * Each constant term of a pit_auth_scope set at this level must be in the
+ * catalogue: a typo would otherwise refuse every client with 403.
+ */
+
+static ngx_int_t
+ngx_http_pit_auth_check_catalog(ngx_conf_t *cf,
+    ngx_http_pit_auth_loc_conf_t *conf)
+{
+    u_char                           *p, *end, *t;
+    ngx_uint_t                        i, bad;
+    ngx_http_pit_auth_scope_const_t  *sc;
+
+    if (conf->catalog == NULL || conf->scope_consts == NULL) {
+        return NGX_OK;
+    }
+
+    sc = conf->scope_consts->elts;
+    bad = 0;
+
+    for (i = 0; i < conf->scope_consts->nelts; i++) {
+        p = sc[i].value.data;
+        end = p + sc[i].value.len;
+
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '|')) {
+                p++;
+            }
+
+            for (t = p; t < end && *t != ' ' && *t != '\t' && *t != '|'; t++)
+            {
+                /* void */
+            }
+
+            if (t > p
+                && pit_catalog_list_find(conf->catalog, (const char *) p,
+                                         t - p)
+                   == NULL)
+            {
+                ngx_log_error(conf->catalog_level, cf->log, 0,
+                              "pit_auth_scope \"%*s\" is not in the scope "
+                              "catalogue in %V:%ui", t - p, p, &sc[i].file,
+                              sc[i].line);
+                bad = 1;
+            }
+
+            p = t;
+        }
+    }
+
+    return (bad && conf->catalog_level == NGX_LOG_EMERG) ? NGX_ERROR : NGX_OK;
 }
 
 

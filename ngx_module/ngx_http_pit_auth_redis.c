@@ -57,7 +57,15 @@ struct ngx_http_pit_auth_redis_s {
 
     ngx_http_pit_auth_redis_start_pt     start;   /* dedicated connection */
     void                                *data;
+
+    ngx_array_t                          ready;   /* hooks of a backend */
 };
+
+
+typedef struct {
+    ngx_http_pit_auth_redis_start_pt     handler;
+    void                                *data;
+} ngx_http_pit_auth_redis_hook_t;
 
 
 struct ngx_http_pit_auth_redis_waiter_s {
@@ -546,6 +554,35 @@ ngx_http_pit_auth_redis_name(ngx_http_pit_auth_redis_t *rd)
 }
 
 
+/* Commands queued, behind AUTH and SELECT, on each new connection. */
+
+ngx_int_t
+ngx_http_pit_auth_redis_when_connected(ngx_conf_t *cf,
+    ngx_http_pit_auth_redis_t *rd, ngx_http_pit_auth_redis_start_pt handler,
+    void *data)
+{
+    ngx_http_pit_auth_redis_hook_t  *hook;
+
+    if (rd->ready.elts == NULL
+        && ngx_array_init(&rd->ready, cf->pool, 2,
+                          sizeof(ngx_http_pit_auth_redis_hook_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    hook = ngx_array_push(&rd->ready);
+    if (hook == NULL) {
+        return NGX_ERROR;
+    }
+
+    hook->handler = handler;
+    hook->data = data;
+
+    return NGX_OK;
+}
+
+
 /* worker life */
 
 
@@ -654,7 +691,9 @@ ngx_http_pit_auth_redis_exit_process(ngx_array_t *backends)
 static void
 ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
 {
-    redisAsyncContext  *ac;
+    ngx_uint_t                       i;
+    redisAsyncContext               *ac;
+    ngx_http_pit_auth_redis_hook_t  *hook;
 
     if (rd->fleet && !ngx_http_pit_auth_redis_locate(rd)) {
 
@@ -706,6 +745,12 @@ ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
 
     if (rd->start) {
         rd->start(rd, rd->data);
+    }
+
+    hook = rd->ready.elts;
+
+    for (i = 0; i < rd->ready.nelts; i++) {
+        hook[i].handler(rd, hook[i].data);
     }
 
     ngx_add_timer(&rd->connect_timer, rd->connect_timeout);

@@ -102,6 +102,9 @@ ngx_http_pit_auth_redis_waiter_t *ngx_http_pit_auth_redis_get(
     ngx_http_pit_auth_redis_handler_pt handler, void *data, ngx_log_t *log);
 void ngx_http_pit_auth_redis_detach(ngx_http_pit_auth_redis_waiter_t *w);
 ngx_str_t *ngx_http_pit_auth_redis_name(ngx_http_pit_auth_redis_t *rd);
+ngx_int_t ngx_http_pit_auth_redis_when_connected(ngx_conf_t *cf,
+    ngx_http_pit_auth_redis_t *rd, ngx_http_pit_auth_redis_start_pt handler,
+    void *data);
 
 /* writes go to the primary, fire and forget; NGX_DECLINED: none known */
 ngx_int_t ngx_http_pit_auth_redis_write(ngx_http_pit_auth_redis_t *rd,

@@ -145,7 +145,10 @@ sub made {
 my $plain = made($redis->url);
 my $db3 = made($redis->url . '/3');
 my $pref = made($redis->url, '--prefix', 'acme:');
-my ($hrc, $hdata, $hout, $herr) = PitTest::Pitctl::json($redis, '--hash-key',
+# pitctl marks a store with its hash mode: the keyed integration lives in
+# a database of its own
+my ($hrc, $hdata, $hout, $herr) = PitTest::Pitctl::json($redis->url . '/5',
+    '--hash-key',
     $keyfile, 'create', '--name', "h$$", '--account', 'acct1', '--scope',
     'contacts.readonly');
 my $hashed = $hdata->{token} or diag $herr;
@@ -168,7 +171,9 @@ my $t = PitModule->new(redis => $redis, server => <<"END");
         location /prefix/ { pit_auth on; pit_auth_key_prefix acme:;
                             empty_gif; }
         location /hashed/ { pit_auth on; pit_auth_hash_key $keyfile;
-                            empty_gif; }
+                            pit_auth_redis %%REDIS%% db=5; empty_gif; }
+        location /unhashed/ { pit_auth on; pit_auth_redis %%REDIS%% db=5;
+                              empty_gif; }
         location /auth/ { pit_auth on;
                           pit_auth_redis $r2 password=sekret;
                           empty_gif; }
@@ -190,7 +195,8 @@ is($t->bearer('/gif/x', $db3)->{status}, 401, 'db 0: a db 3 token is unknown');
 is($t->bearer('/prefix/x', $pref)->{status}, 200, 'key prefix: 200');
 is($t->bearer('/gif/x', $pref)->{status}, 401, 'default prefix: unknown');
 is($t->bearer('/hashed/x', $hashed)->{status}, 200, 'hash key: 200');
-is($t->bearer('/gif/x', $hashed)->{status}, 401, 'no hash key: unknown');
+is($t->bearer('/unhashed/x', $hashed)->{status}, 401,
+   'no hash key: unknown');
 
 is($t->bearer('/auth/x', $r2tok)->{status}, 200, 'AUTH password: 200');
 is($t->bearer('/acl/x', $plain)->{status}, 200, 'AUTH user password: 200');
