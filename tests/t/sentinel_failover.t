@@ -86,7 +86,10 @@ for my $m (sort keys %read) {
     my %d = gets_on($m, 5);
     my $read = PitSentinel::backend($t{$m})->{read};
     my ($port) = $read =~ /:(\d+)$/;
-    is($d{$port}, 5, "read $m: the 5 GETs went to $read");
+    # plus one GET of the store mark per connection opened meanwhile (2
+    # workers: lookups, writes)
+    ok($d{$port} >= 5 && $d{$port} <= 9,
+       "read $m: the 5 GETs went to $read ($d{$port} with store marks)");
     is((grep { $_ != $port && $d{$_} } keys %d), 0,
        "read $m: no GET anywhere else");
 }
