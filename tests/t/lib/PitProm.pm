@@ -40,7 +40,7 @@ sub parse {
                     if defined $f->{help};
                 $arg //= '';
                 push @err, "$at: bad escape in HELP of '$name'"
-                    if $arg =~ /\\(?![\\n])/;
+                    unless $arg =~ /^(?:[^\\]|\\[\\n])*$/;
                 $f->{help} = $arg;
             } else {
                 push @err, "$at: second TYPE for '$name'"
@@ -65,7 +65,7 @@ sub parse {
                 push @err, "$at: reserved label name '$l'" if $l =~ /^__/;
                 push @err, "$at: label '$l' twice" if exists $labels{$l};
                 push @err, "$at: bad escape in label '$l'"
-                    if $v =~ /\\(?![\\"n])/;
+                    unless $v =~ /^(?:[^\\]|\\[\\"n])*$/;
                 $v =~ s/\\(.)/$1 eq 'n' ? "\n" : $1/ge;
                 $labels{$l} = $v;
                 $rest =~ s/^,(?=\S)// or $rest =~ /^\}/
