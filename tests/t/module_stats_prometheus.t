@@ -185,6 +185,18 @@ for my $how (['?format=prometheus', '/stats?format=prometheus'],
     }
 }
 
+# a reload keeps the counts: the zone is reused
+my @old = $t->nginx->worker_pids;
+$t->nginx->reload;
+$end = time + 5;
+while (time < $end) {
+    my %now = map { $_ => 1 } $t->nginx->worker_pids;
+    last if %now && !grep { $now{$_} } @old;
+    sleep 0.05;
+}
+is_deeply(JSON::PP->new->decode($t->get('/stats')->{body})->{requests},
+          \%want, 'after a reload: the same counts');
+
 is_deeply([$t->bad_log_lines], [], 'no [alert], [crit] or [emerg]');
 
 # Label values escaped: a zone named with a quote and a backslash.
