@@ -263,8 +263,8 @@ ngx_http_pit_auth_stats_json_size(ngx_array_t *zones)
     ngx_uint_t                       i;
     ngx_http_pit_auth_stats_zone_t  *z;
 
-    size = sizeof("{\"requests\":{},\"log_suppressed\":,\"zones\":{},"
-                  "\"backends\":{}}\n")
+    size = sizeof("{\"zones\":{},\"backends\":{},\"requests\":{},"
+                  "\"log_suppressed\":}\n")
            + NGX_HTTP_PIT_AUTH_COUNTERS_STATUSES * (32 + NGX_INT64_LEN)
            + NGX_INT64_LEN
            + ngx_http_pit_auth_fleet_stats_size();
@@ -290,15 +290,9 @@ ngx_http_pit_auth_stats_json(u_char *p, ngx_array_t *zones)
     n = ngx_http_pit_auth_counters_requests(st,
                                       NGX_HTTP_PIT_AUTH_COUNTERS_STATUSES);
 
-    p = ngx_cpymem(p, "{\"requests\":{", sizeof("{\"requests\":{") - 1);
+    /* what this module wrote before comes first, unchanged */
 
-    for (i = 0; i < n; i++) {
-        p = ngx_sprintf(p, "%s\"%V\":%uL", i ? "," : "", st[i].name,
-                        st[i].count);
-    }
-
-    p = ngx_sprintf(p, "},\"log_suppressed\":%uL,\"zones\":{",
-                    ngx_http_pit_auth_counters_suppressed());
+    p = ngx_cpymem(p, "{\"zones\":{", sizeof("{\"zones\":{") - 1);
 
     z = zones->elts;
 
@@ -325,6 +319,13 @@ ngx_http_pit_auth_stats_json(u_char *p, ngx_array_t *zones)
 
     p = ngx_cpymem(p, "},\"backends\":{", sizeof("},\"backends\":{") - 1);
     p = ngx_http_pit_auth_fleet_stats(p);
+    p = ngx_cpymem(p, "},\"requests\":{", sizeof("},\"requests\":{") - 1);
 
-    return ngx_cpymem(p, "}}\n", 3);
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, "%s\"%V\":%uL", i ? "," : "", st[i].name,
+                        st[i].count);
+    }
+
+    return ngx_sprintf(p, "},\"log_suppressed\":%uL}\n",
+                       ngx_http_pit_auth_counters_suppressed());
 }
