@@ -1254,6 +1254,52 @@ ngx_http_pit_auth_fleet_stats(u_char *p)
 }
 
 
+/*
+ * The lag is unknown while no server to read is known, or while the one
+ * read was never heard from.
+ */
+
+ngx_int_t
+ngx_http_pit_auth_fleet_info(ngx_uint_t i, ngx_http_pit_auth_fleet_info_t *fi)
+{
+    ngx_http_pit_auth_fleet_t      **fp;
+    ngx_http_pit_auth_fleet_sh_t     sh;
+    ngx_http_pit_auth_fleet_zone_t  *zone;
+
+    zone = ngx_http_pit_auth_fleet_zone();
+
+    if (zone == NULL || i >= zone->fleets.nelts) {
+        return NGX_DECLINED;
+    }
+
+    fp = zone->fleets.elts;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    sh = zone->slots[i];
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    fi->name = &fp[i]->name;
+    fi->max_lag = fp[i]->conf.max_lag;
+    fi->fresh = ngx_http_pit_auth_fleet_fresh(fp[i]);
+    fi->read_is_replica = sh.server[1].len && !sh.read_is_primary;
+    fi->failovers = sh.failovers;
+    fi->doubts = sh.doubts;
+    fi->writes_dropped = sh.writes_dropped;
+
+    if (sh.server[1].len == 0) {
+        fi->lag = -1;
+
+    } else if (sh.read_is_primary) {
+        fi->lag = 0;
+
+    } else {
+        fi->lag = sh.synced ? ngx_http_pit_auth_fleet_now() - sh.synced : -1;
+    }
+
+    return NGX_OK;
+}
+
+
 /* helpers */
 
 

@@ -46,5 +46,20 @@ void ngx_http_pit_auth_fleet_exit_process(ngx_http_pit_auth_fleet_t *fleet);
 size_t ngx_http_pit_auth_fleet_stats_size(void);
 u_char *ngx_http_pit_auth_fleet_stats(u_char *p);
 
+/* pit_auth_stats prometheus: backend i, NGX_DECLINED past the last */
+typedef struct {
+    ngx_str_t                   *name;       /* configured, no password */
+    int64_t                      lag;        /* ms; -1: unknown */
+    ngx_msec_t                   max_lag;
+    uint64_t                     fresh;      /* 1 or 0, as the counters */
+    uint64_t                     read_is_replica;  /* are: for a table */
+    uint64_t                     failovers;
+    uint64_t                     doubts;
+    uint64_t                     writes_dropped;
+} ngx_http_pit_auth_fleet_info_t;
+
+ngx_int_t ngx_http_pit_auth_fleet_info(ngx_uint_t i,
+    ngx_http_pit_auth_fleet_info_t *fi);
+
 
 #endif /* _NGX_HTTP_PIT_AUTH_FLEET_H_INCLUDED_ */

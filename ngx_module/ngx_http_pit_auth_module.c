@@ -35,6 +35,7 @@
 #include "ngx_http_pit_auth_mark.h"
 #include "ngx_http_pit_auth_openapi.h"
 #include "ngx_http_pit_auth_log.h"
+#include "ngx_http_pit_auth_counters.h"
 
 
 #define NGX_HTTP_PIT_AUTH_OK                  0
@@ -438,7 +439,7 @@ static ngx_command_t  ngx_http_pit_auth_commands[] = {
       NULL },
 
     { ngx_string("pit_auth_stats"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_pit_auth_stats_directive,
       0,
       0,
@@ -1526,6 +1527,7 @@ ngx_http_pit_auth_finish(ngx_http_request_t *r,
 
     ctx->status = ngx_http_pit_auth_decide(r, alcf, ctx);
 
+    ngx_http_pit_auth_counters_request(ctx->status);
     ngx_http_pit_auth_log(r, ctx);
 
     if (ctx->status != NGX_HTTP_PIT_AUTH_OK) {
@@ -2211,6 +2213,20 @@ ngx_http_pit_auth_count_authorization(ngx_http_request_t *r)
     }
 
     return n;
+}
+
+
+/* pit_auth_stats sums the requests of each name */
+
+ngx_str_t *
+ngx_http_pit_auth_status_name(ngx_uint_t status)
+{
+    if (status >= sizeof(ngx_http_pit_auth_status_names) / sizeof(ngx_str_t))
+    {
+        return NULL;
+    }
+
+    return &ngx_http_pit_auth_status_names[status];
 }
 
 
@@ -3162,10 +3178,11 @@ ngx_http_pit_auth_hash_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_pit_auth_init(ngx_conf_t *cf)
 {
-    ngx_uint_t                   i;
-    ngx_http_handler_pt         *h;
-    ngx_http_pit_auth_header_t  *hd;
-    ngx_http_core_main_conf_t   *cmcf;
+    ngx_uint_t                      i;
+    ngx_http_handler_pt            *h;
+    ngx_http_pit_auth_header_t     *hd;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_pit_auth_main_conf_t  *amcf;
 
     hd = ngx_http_pit_auth_annotations;
 
@@ -3173,6 +3190,16 @@ ngx_http_pit_auth_init(ngx_conf_t *cf)
                     / sizeof(ngx_http_pit_auth_header_t); i++)
     {
         hd[i].hash = ngx_hash_key(hd[i].lowcase, hd[i].name.len);
+    }
+
+    /* locations are merged by now: a backend means pit_auth is on */
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_pit_auth_module);
+
+    if (amcf->backends.nelts
+        && ngx_http_pit_auth_counters_add(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
@@ -3247,6 +3274,7 @@ ngx_http_pit_auth_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_pit_auth_counters_init_process(cycle);
     ngx_http_pit_auth_redis_init_process(cycle, &amcf->backends);
     ngx_http_pit_auth_subscriber_init_process(cycle);
 

@@ -26,6 +26,7 @@
 
 #include "ngx_http_pit_auth_redis.h"
 #include "ngx_http_pit_auth_fleet.h"
+#include "ngx_http_pit_auth_counters.h"
 
 
 #define NGX_HTTP_PIT_AUTH_REDIS_BACKOFF_MIN  50
@@ -87,6 +88,8 @@ static void ngx_http_pit_auth_redis_reset(ngx_http_pit_auth_redis_t *rd,
 static void ngx_http_pit_auth_redis_schedule(ngx_http_pit_auth_redis_t *rd);
 static void ngx_http_pit_auth_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_pit_auth_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_pit_auth_redis_connect_failed(
+    ngx_http_pit_auth_redis_t *rd, const char *err);
 static void ngx_http_pit_auth_redis_on_connect(const redisAsyncContext *ac,
     int status);
 static void ngx_http_pit_auth_redis_on_disconnect(const redisAsyncContext *ac,
@@ -722,9 +725,7 @@ ngx_http_pit_auth_redis_connect(ngx_http_pit_auth_redis_t *rd)
     }
 
     if (ac->err) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pit_auth: redis %V: connect failed: %s",
-                      &rd->addr.name, ac->errstr);
+        ngx_http_pit_auth_redis_connect_failed(rd, ac->errstr);
         redisAsyncFree(ac);
         ngx_http_pit_auth_redis_schedule(rd);
         return;
@@ -911,6 +912,35 @@ ngx_http_pit_auth_redis_connect_timeout(ngx_event_t *ev)
 }
 
 
+/*
+ * With Redis down every worker and dedicated connection fails again at
+ * each backoff: one line per backend and second, for all workers, says
+ * as much, and how many it stands for.
+ */
+
+static void
+ngx_http_pit_auth_redis_connect_failed(ngx_http_pit_auth_redis_t *rd,
+    const char *err)
+{
+    ngx_uint_t  n;
+
+    if (!ngx_http_pit_auth_counters_throttle(&rd->addr.name, &n)) {
+        return;
+    }
+
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "pit_auth: redis %V: connect failed: %s",
+                      &rd->addr.name, err);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "pit_auth: redis %V: connect failed: %s, "
+                  "%ui similar lines suppressed", &rd->addr.name, err, n);
+}
+
+
 static void
 ngx_http_pit_auth_redis_on_connect(const redisAsyncContext *ac, int status)
 {
@@ -926,9 +956,7 @@ ngx_http_pit_auth_redis_on_connect(const redisAsyncContext *ac, int status)
 
         /* hiredis frees the context when this returns */
 
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "pit_auth: redis %V: connect failed: %s",
-                      &rd->addr.name, ac->errstr);
+        ngx_http_pit_auth_redis_connect_failed(rd, ac->errstr);
 
         rd->ac = NULL;
 
