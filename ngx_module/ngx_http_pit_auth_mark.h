@@ -32,6 +32,9 @@ ngx_int_t ngx_http_pit_auth_mark_expect(ngx_conf_t *cf, ngx_array_t *marks,
     ngx_http_pit_auth_redis_t *rd, ngx_int_t db, ngx_str_t *prefix,
     ngx_str_t *hash_key);
 
+/* the marks of the running configuration: in module.c */
+ngx_array_t *ngx_http_pit_auth_marks(void);
+
 /* JSON for pit_auth_stats: [{"backend":…,"key":…,"mark":…}], this worker */
 size_t ngx_http_pit_auth_mark_stats_size(ngx_array_t *marks);
 u_char *ngx_http_pit_auth_mark_stats(u_char *p, ngx_array_t *marks);

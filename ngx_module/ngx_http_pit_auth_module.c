@@ -306,6 +306,7 @@ static ngx_http_pit_auth_header_t  ngx_http_pit_auth_annotations[] = {
 };
 
 
+static ngx_array_t                  ngx_http_pit_auth_no_marks;
 static ngx_http_pit_auth_record_t  *ngx_http_pit_auth_records;
 static ngx_uint_t                   ngx_http_pit_auth_nrecords;
 
@@ -2238,6 +2239,18 @@ ngx_http_pit_auth_now(void)
     tp = ngx_timeofday();
 
     return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+ngx_array_t *
+ngx_http_pit_auth_marks(void)
+{
+    ngx_http_pit_auth_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_pit_auth_module);
+
+    return amcf ? &amcf->marks : &ngx_http_pit_auth_no_marks;
 }
 
 

@@ -19,6 +19,7 @@
 #include "ngx_http_pit_auth_fleet.h"
 #include "ngx_http_pit_auth_counters.h"
 #include "ngx_http_pit_auth_stats.h"
+#include "ngx_http_pit_auth_mark.h"
 #include "ngx_http_pit_auth_prometheus.h"
 
 
@@ -264,7 +265,8 @@ ngx_http_pit_auth_stats_json_size(ngx_array_t *zones)
     ngx_http_pit_auth_stats_zone_t  *z;
 
     size = sizeof("{\"zones\":{},\"backends\":{},\"requests\":{},"
-                  "\"log_suppressed\":}\n")
+                  "\"log_suppressed\":,\"store_marks\":}\n")
+           + ngx_http_pit_auth_mark_stats_size(ngx_http_pit_auth_marks())
            + NGX_HTTP_PIT_AUTH_COUNTERS_STATUSES * (32 + NGX_INT64_LEN)
            + NGX_INT64_LEN
            + ngx_http_pit_auth_fleet_stats_size();
@@ -326,6 +328,12 @@ ngx_http_pit_auth_stats_json(u_char *p, ngx_array_t *zones)
                         st[i].count);
     }
 
-    return ngx_sprintf(p, "},\"log_suppressed\":%uL}\n",
-                       ngx_http_pit_auth_counters_suppressed());
+    p = ngx_sprintf(p, "},\"log_suppressed\":%uL,\"store_marks\":",
+                    ngx_http_pit_auth_counters_suppressed());
+
+    /* as the worker answering has seen it on its own connections */
+
+    p = ngx_http_pit_auth_mark_stats(p, ngx_http_pit_auth_marks());
+
+    return ngx_cpymem(p, "}\n", 2);
 }

@@ -38,11 +38,15 @@ sub log_after {
 {
     my $t = PitModule->new(server => <<'END');
         location / { pit_auth on; proxy_pass %%UP%%; }
+        location = /stats { pit_auth_stats; }
 END
     is($t->get('/x')->{status}, 401, 'empty Redis: no token, 401');
     my $log = log_after($t, qr/no store mark/);
     like($log, qr/\[warn\].*pit_auth: redis 127\.0\.0\.1:\d+ db=0: no store mark "pit:meta": a wrong pit_auth_key_prefix or database, or an empty Redis/,
          'empty Redis: [warn] names the missing mark and the likely causes');
+    like($t->get('/stats')->{body},
+         qr/"store_marks":\[\{"backend":"127\.0\.0\.1:\d+","key":"pit:meta","mark":"missing"\}\]/,
+         'empty Redis: pit_auth_stats shows the mark missing');
 
     # pitctl marks the store with its first change; a new connection is quiet
     my (undef, $tok) = $t->token;
@@ -55,6 +59,8 @@ END
     unlike($after, qr/store mark|is hashed with/,
            'marked store: no warning on the new connection');
     like($after, qr/connected to/, '... which did reconnect');
+    like($t->get('/stats')->{body}, qr/"mark":"ok"/,
+         'marked store: pit_auth_stats shows the mark ok');
 }
 
 # a marked store read with the wrong prefix, the wrong db, another key
