@@ -23,7 +23,8 @@ MODULE   := $(BUILD)/ngx_http_pit_auth_module.so
 PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
-        clean fuzz bench-smoke soak test-asan test-valgrind
+        clean fuzz bench-smoke soak test-asan test-valgrind \
+        test-nginx-matrix test-nginx-suite
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -64,8 +65,10 @@ unit-valgrind: $(UNIT_BINS)
 	        --errors-for-leak-kinds=definite,indirect $$t >/dev/null; \
 	done; echo "valgrind: unit tests clean"
 
+# PIT_REQUIRE_BUILD=1: a missing build/pitctl or module fails the run
+# (tests/t/lib/PitTest.pm) instead of skipping files.
 prove: all
-	prove $(PROVE_ARGS)
+	PIT_REQUIRE_BUILD=1 prove $(PROVE_ARGS)
 
 # One command on a fresh machine: install what is missing, build, test.
 test: deps
@@ -106,6 +109,20 @@ test-asan: deps
 test-valgrind: deps
 	$(MAKE) all
 	bash scripts/asan-nginx.sh valgrind
+
+# The module against nginx 1.30.4 and 1.31.4 built from tests/nginx/
+# (--with-compat, the module dynamic): builds, then the whole prove suite
+# against each (Debian's 1.22.1 is what `make test` runs).
+test-nginx-matrix: deps
+	$(MAKE) all
+	bash scripts/nginx-matrix.sh test
+
+# nginx's own tests (tests/nginx/nginx-tests-*.tar.gz) against Debian's
+# 1.22.1 and the matrix's builds, without and with the module loaded (and
+# with pit_auth_redis set): any difference between the runs fails.
+test-nginx-suite: deps
+	$(MAKE) all
+	bash scripts/nginx-suite.sh
 
 demo: deps
 	$(MAKE) all

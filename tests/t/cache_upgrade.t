@@ -90,6 +90,5 @@ while (time < $end) {
 }
 is($st, 401, 'another module file: revocation still reaches the new zone');
 
-is(join("\n", $t->bad_log_lines), '', 'no [alert], [crit] or [emerg]');
 
 done_testing();
