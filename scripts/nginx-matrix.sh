@@ -140,7 +140,7 @@ for v in "${VERS[@]}"; do
     echo "nginx-matrix: $v: prove $PROVE_ARGS" >&2
     t0=$(date +%s)
     { rc=0
-      (cd "$repo" && PIT_NGINX="$out/$v/nginx" \
+      (cd "$repo" && PIT_REQUIRE_BUILD=1 PIT_NGINX="$out/$v/nginx" \
           PIT_NGINX_MODULE="$out/$v/ngx_http_pit_auth_module.so" \
           prove $PROVE_ARGS) 2>&1 || rc=$?
       echo "$rc" > "$out/$v/prove.rc"; } | tee "$out/$v/prove.log"
@@ -155,7 +155,7 @@ debian="1.22.1 (Debian /usr/sbin/nginx + build/ngx_http_pit_auth_module.so)"
 if [ "$cmd" = test ] && [ "${PIT_MATRIX_DEBIAN:-0}" = 1 ]; then
     t0=$(date +%s)
     rc=0
-    (cd "$repo" && PIT_NGINX=/usr/sbin/nginx \
+    (cd "$repo" && PIT_REQUIRE_BUILD=1 PIT_NGINX=/usr/sbin/nginx \
         PIT_NGINX_MODULE="$repo/build/ngx_http_pit_auth_module.so" \
         prove $PROVE_ARGS) || rc=$?
     [ "$rc" -eq 0 ] || fail=1
