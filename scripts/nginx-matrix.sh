@@ -34,7 +34,7 @@ out="$repo/build/nginx"
 cmd=${1:-test}
 shift || true
 PROVE_ARGS=${PROVE_ARGS:--r tests/t}
-JOBS=${JOBS:-2}
+JOBS=${PIT_MAKE_JOBS:-2}
 
 FLAGS=(--with-compat --with-debug --with-threads
        --with-http_ssl_module --with-http_v2_module --with-http_v3_module

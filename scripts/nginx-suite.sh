@@ -18,7 +18,7 @@
 #                   with a real redis-server on a free port (only for the
 #                   versions in PIT_SUITE_REDIS_VERSIONS, default all)
 #
-# Each run is `prove -j4`-like (TAP::Harness, jobs 4, by
+# Each run is `prove -j4`-like (TAP::Harness, PIT_SUITE_JOBS jobs, default 4, by
 # scripts/nginx-suite-run.pl) and records every file's plan and every
 # test's status.  Timing-sensitive nginx-tests can fail now and then on a
 # busy machine: a file whose results differ between runs is run again, alone,
@@ -35,7 +35,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 vendor="$repo/tests/nginx"
-JOBS=${JOBS:-4}
+JOBS=${PIT_SUITE_JOBS:-4}
 RETRIES=${PIT_SUITE_RETRIES:-1}
 REDIS_VERSIONS=${PIT_SUITE_REDIS_VERSIONS:-all}
 USER_NAME=pit-tests
