@@ -25,7 +25,7 @@ PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
         clean fuzz bench-smoke soak test-asan test-valgrind deb fleet \
-        fleet-diagram
+        fleet-diagram test-nginx-matrix test-nginx-suite
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -66,8 +66,10 @@ unit-valgrind: $(UNIT_BINS)
 	        --errors-for-leak-kinds=definite,indirect $$t >/dev/null; \
 	done; echo "valgrind: unit tests clean"
 
+# PIT_REQUIRE_BUILD=1: a missing build/pitctl or module fails the run
+# (tests/t/lib/PitTest.pm) instead of skipping files.
 prove: all
-	prove $(PROVE_ARGS)
+	PIT_REQUIRE_BUILD=1 prove $(PROVE_ARGS)
 
 # The Debian packages libnginx-mod-http-pit-auth and pit-auth-tools, built
 # by dpkg-buildpackage (debian/, dh_nginx) from a copy of the tree in
@@ -134,6 +136,20 @@ fleet: all
 # Redraws docs/fleet.svg (committed) from scripts/fleet-diagram.sh.
 fleet-diagram:
 	sh scripts/fleet-diagram.sh > docs/fleet.svg
+
+# The module against nginx 1.30.4 and 1.31.4 built from tests/nginx/
+# (--with-compat, the module dynamic): builds, then the whole prove suite
+# against each (Debian's 1.22.1 is what `make test` runs).
+test-nginx-matrix: deps
+	$(MAKE) all
+	bash scripts/nginx-matrix.sh test
+
+# nginx's own tests (tests/nginx/nginx-tests-*.tar.gz) against Debian's
+# 1.22.1 and the matrix's builds, without and with the module loaded (and
+# with pit_auth_redis set): any difference between the runs fails.
+test-nginx-suite: deps
+	$(MAKE) all
+	bash scripts/nginx-suite.sh
 
 demo: deps
 	$(MAKE) all

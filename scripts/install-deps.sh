@@ -1,6 +1,10 @@
 #!/bin/sh
 # Install, from Debian packages, everything that building, testing, the demo
-# and the benchmarks need.  Idempotent: runs apt-get only when a package is
+# and the benchmarks need.  The libnginx-mod-* packages are Debian's dynamic
+# modules of its nginx 1.22.1: nginx-tests (make test-nginx-suite) loads
+# every module that `nginx -V` lists as =dynamic from /usr/lib/nginx/modules
+# into every test's configuration; libpcre2-dev: nginx built from
+# tests/nginx (make test-nginx-matrix) uses PCRE2.  Idempotent: runs apt-get only when a package is
 # missing, and apt-get update only then.
 #
 # `install-deps.sh asan` also makes nginx's Debian source package available
@@ -21,7 +25,11 @@ nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
 curl wrk valgrind perl
 debhelper dpkg-dev lintian man-db cpio
 clang libclang-rt-14-dev
-chromium nodejs"
+chromium nodejs
+libpcre2-dev
+libnginx-mod-http-geoip libnginx-mod-http-image-filter libnginx-mod-http-perl
+libnginx-mod-http-xslt-filter libnginx-mod-mail libnginx-mod-stream
+libnginx-mod-stream-geoip"
 if [ "$mode" = asan ]; then
     PACKAGES="$PACKAGES dpkg-dev"
 fi

@@ -61,5 +61,4 @@ $t->bearer('/api/x', $good[0]) for 1 .. 50;
 ok(PitCache::calls($redis, 'get') - $get0 <= 1, 'a hot token stays cached');
 
 unlike($t->error_log, qr/no memory/, 'no "no memory" line');
-is(join("\n", $t->bad_log_lines), '', 'no alert, crit or sanitizer line');
 done_testing();

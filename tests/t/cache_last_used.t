@@ -78,5 +78,4 @@ $h0 = PitCache::calls($redis, 'hset');
 $t->bearer('/api/x', PitCache::random_token()) for 1 .. 5;
 is(PitCache::calls($redis, 'hset') - $h0, 0, 'unknown tokens: no HSET');
 
-is(join("\n", $t->bad_log_lines), '', 'no alert, crit or sanitizer line');
 done_testing();

@@ -187,6 +187,10 @@ load_start(4);
 sleep 1;
 my $kill = time;
 kill 'KILL', $old[0];
+# nginx logs an [alert] for the worker killed here; the harness's check of
+# the log at stop (PitTest::Nginx::check_log) fails on any other line
+$t->nginx->allow_log(qr/\[alert\].*worker process $old[0] exited on signal 9/,
+                     'the worker this test SIGKILLs');
 my $back;
 while (time - $kill < 5) {
     my @now = $t->nginx->worker_pids;
@@ -216,8 +220,6 @@ my @bad = $t->bad_log_lines;
 my @expected = grep { /\[alert\].*worker process $old[0] exited on signal 9/ }
                @bad;
 is(scalar @expected, 1, 'nginx logged the killed worker');
-is(join("\n", grep { !/worker process $old[0] exited on signal 9/ } @bad),
-   '', 'no other [alert], [crit] or [emerg]');
 is(join("\n", grep { (/pit_auth/ || !/\[debug\]/) && /\Q$tok\E|\Q$dead\E/ }
                grep { /^\d{4}\/\d\d\/\d\d / } split /\n/, $t->error_log),
    '', 'no token in a module line or a line above debug');

@@ -50,7 +50,9 @@ sub echoed {
 
 # new(server => "directives inside the pit_auth server block",
 #     http => "more http-level text", workers => 1, redis => existing,
-#     log_level => 'info', timeout => '100ms 300ms')
+#     log_level => 'info', timeout => '100ms 300ms',
+#     allow_log => [qr/line/ => 'reason', ...]: see PitTest::Nginx,
+#     listen_opts => 'reuseport': more parameters of the front listen)
 # %%REDIS%% (host:port), %%UP%% (upstream base URL) and %%DIR%% are
 # replaced in server and http.
 sub new {
@@ -71,12 +73,13 @@ sub new {
         workers => $o{workers} // 1,
         log_level => $o{log_level} // 'info',
         main => $o{main} // '',
+        allow_log => $o{allow_log} // [],
         http => <<"END");
     pit_auth_redis 127.0.0.1:$rport;
     pit_auth_redis_timeout $timeout;
 $http
     server {
-        listen 127.0.0.1:%%PORT%% backlog=4096;
+        listen 127.0.0.1:%%PORT%% backlog=4096${\ ($o{listen_opts} ? " $o{listen_opts}" : '') };
         ${\ ($o{listen_extra} // '') }
 $server
         location /open {
@@ -127,6 +130,7 @@ sub pitctl {
 }
 
 sub bad_log_lines { $_[0]{nginx}->bad_log_lines }
+sub allow_log { my $self = shift; $self->{nginx}->allow_log(@_); $self }
 sub error_log { $_[0]{nginx}->error_log }
 
 # Sends many requests at once on separate connections; returns the list of

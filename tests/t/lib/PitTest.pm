@@ -31,7 +31,25 @@ our @EXPORT_OK = qw(top free_port run_cmd slurp);
 #                     in it and kept, and each Redis saves an RDB
 #                     snapshot (keep-*.rdb) when stopped
 
+#   PIT_REQUIRE_BUILD set (make prove, make test, the nginx matrix): a
+#                     missing pitctl, module or nginx fails every test file
+#                     (PitTest dies when loaded) instead of skipping it
+
 sub nginx_bin { $ENV{PIT_NGINX} || '/usr/sbin/nginx' }
+
+# PIT_REQUIRE_BUILD: what the suite tests must exist, or the file fails.
+if ($ENV{PIT_REQUIRE_BUILD}) {
+    my $top = top();
+    my $pitctl = $ENV{PITCTL} // "$top/build/pitctl";
+    my $module = $ENV{PIT_NGINX_MODULE}
+                 // "$top/build/ngx_http_pit_auth_module.so";
+    my @missing;
+    push @missing, "pitctl $pitctl" unless -x $pitctl;
+    push @missing, "module $module" if length $module && !-f $module;
+    push @missing, "nginx " . nginx_bin() unless -x nginx_bin();
+    die "PIT_REQUIRE_BUILD is set and the build is incomplete: missing "
+        . join(', ', @missing) . " (run make)\n" if @missing;
+}
 
 # A directory for one server, removed at exit unless PIT_TEST_KEEP is set.
 sub server_dir {
@@ -273,17 +291,35 @@ sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 package PitTest::Nginx;
 
 use File::Temp qw(tempdir);
+use Scalar::Util qw(weaken refaddr);
 use Time::HiRes qw(sleep time);
 
+# Every nginx's error.log (and stderr) is checked, as nginx-tests'
+# Test::Nginx does, when the nginx stops: each stop of a running nginx is
+# one test assertion, "no [alert], [crit] or [emerg] and no sanitizer
+# report"; and at done_testing every nginx still running is stopped and
+# checked.  Lines a test causes on purpose are allowed with a reason:
+# allow_log => [qr/.../ => 'reason', ...] in new(), or allow_log(qr, reason).
+# Active in test scripts (Test::More loaded); a no-op elsewhere (soak, bench).
+my %LIVE;
+my $HOOKED;
+
 # new(conf => "http-level text with %%PORT%%", workers => 1,
-#     main => "extra main-context lines")
+#     main => "extra main-context lines",
+#     allow_log => [qr/a line expected/ => 'why', ...])
 sub new {
     my ($class, %o) = @_;
     my $top = PitTest::top();
+    my @allow = @{ delete $o{allow_log} // [] };
     my $self = bless { dir => PitTest::server_dir(),
                        port => $o{port} // PitTest::free_port(),
                        owner => $$,
+                       allow => [],
                        %o }, $class;
+    $self->allow_log(splice @allow, 0, 2) while @allow;
+    $LIVE{refaddr $self} = $self;
+    weaken $LIVE{refaddr $self};
+    _hook();
     mkdir "$self->{dir}/logs";
     mkdir "$self->{dir}/html";
     my $module = $o{module} // $ENV{PIT_NGINX_MODULE}
@@ -377,6 +413,7 @@ sub stop {
         waitpid $self->{pid}, 0;
     }
     delete $self->{pid};
+    $self->check_log if $$ == $self->{owner};
 }
 
 # Lines of error.log at [alert], [crit] or [emerg], and sanitizer reports.
@@ -387,7 +424,60 @@ sub bad_log_lines {
            split /\n/, $log;
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+# allow_log(qr/line/, 'reason'): such lines do not fail the check at stop
+# (a test that causes them on purpose, e.g. nginx's [alert] for a worker
+# it SIGKILLs).  The reason is required, and shown when a line is allowed.
+sub allow_log {
+    my ($self, $re, $reason) = @_;
+    die "allow_log: a pattern and a reason\n"
+        unless ref $re eq 'Regexp' && defined $reason && length $reason;
+    push @{ $self->{allow} }, [$re, $reason];
+    return $self;
+}
+
+# The check at stop: one assertion; allowed lines are shown as notes.
+sub check_log {
+    my ($self) = @_;
+    return unless $INC{'Test/More.pm'};
+    my @bad = $self->bad_log_lines;
+    my (@left, @allowed);
+    LINE: for my $l (@bad) {
+        for my $a (@{ $self->{allow} }) {
+            if ($l =~ $a->[0]) { push @allowed, "$l  (allowed: $a->[1])"; next LINE }
+        }
+        push @left, $l;
+    }
+    my $what = "nginx in $self->{dir} stopped: no [alert], [crit], [emerg]"
+               . ' or sanitizer line in its logs';
+    if (Test2::API::test2_is_testing_done()
+        || ${^GLOBAL_PHASE} eq 'DESTRUCT') {
+        # too late for an assertion (the test died before done_testing,
+        # which fails it already): say it
+        print STDERR "# $what: NOT\n", map { "#   $_\n" } @left if @left;
+        return;
+    }
+    Test::More::note("allowed: $_") for @allowed;
+    local $Test::Builder::Level = $Test::Builder::Level + 2;
+    Test::More::is(join("\n", @left), '', $what);
+}
+
+# At done_testing (before its plan): every nginx still running is stopped,
+# so checked.
+sub _hook {
+    return if $HOOKED || !$INC{'Test/More.pm'};
+    $HOOKED = 1;
+    Test2::API::test2_add_callback_testing_done(sub {
+        for my $n (grep { defined } values %LIVE) {
+            $n->stop if $n->{pid} && $$ == $n->{owner};
+        }
+    });
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->stop if $self->{pid} && $$ == $self->{owner};
+    delete $LIVE{refaddr $self};
+}
 
 ###########################################################################
 # HTTP
