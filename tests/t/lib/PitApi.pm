@@ -49,6 +49,7 @@ END
             proxy_set_header Authorization \$pit_admin_bearer;
             proxy_set_header Host \$http_host;
             proxy_bind 127.0.0.2;
+            client_body_buffer_size 128k;
             proxy_pass http://pitctl_serve;
         }
         location = /healthz {
