@@ -133,7 +133,7 @@ http {
     }
     server {
         listen 127.0.0.1:$admin_port;
-        location /v1/ {
+        location /api/ {
             auth_basic \$pit_admin_realm;
             auth_basic_user_file $run/htpasswd;
             proxy_set_header X-Remote-User \$remote_user;
@@ -226,16 +226,16 @@ start() {
     admin="http://127.0.0.1:$admin_port"
     echo "admin user: demo   password (shown once): $admin_pw"
     say "create an integration through the admin API: 201 and its token"
-    echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/v1/accounts/demo-location/integrations"
+    echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/api/v1/accounts/demo-location/integrations"
     curl -sS -u "demo:$admin_pw" -H 'Content-Type: application/json' \
         -d '{"name":"Made through the API","scopes":["contacts.readonly"]}' \
-        "$admin/v1/accounts/demo-location/integrations" \
+        "$admin/api/v1/accounts/demo-location/integrations" \
         | sed -E 's/"(pit-[0-9a-f]{4})[0-9a-f-]{28}([0-9a-f]{4})"/"\1…\2 (shown once)"/'
     echo
     say "list the account's integrations through the admin API"
-    echo "\$ curl -u demo:\$PASSWORD $admin/v1/accounts/demo-location/integrations"
+    echo "\$ curl -u demo:\$PASSWORD $admin/api/v1/accounts/demo-location/integrations"
     curl -sS -u "demo:$admin_pw" \
-        "$admin/v1/accounts/demo-location/integrations" \
+        "$admin/api/v1/accounts/demo-location/integrations" \
         | perl -MJSON::PP -0777 -ne 'for (@{decode_json($_)}) {
               printf "  %s  %-24s  %s  created by %s\n", $_->{id}, $_->{name},
                      join(",", @{$_->{scopes}}), $_->{created_by} }'
@@ -249,7 +249,7 @@ start() {
   token:                   in $run/demo.token
   pitctl:                  PIT_REDIS_URL=$PIT_REDIS_URL $pitctl list
   cache counters:          $api/pit_auth_stats
-  admin API (auth_basic):  $admin/v1/  user demo (password above)
+  admin API (auth_basic):  $admin/api/v1/  user demo (password above)
                            pitctl serve on 127.0.0.1:$serve_port, log $run/serve.log
   logs:                    $run/error.log, $run/access.log
   stop them with:          make demo-stop
