@@ -1,0 +1,74 @@
+// The admin API, same origin only.  A change is sent as JSON
+// (Content-Type: application/json), which the API requires; the browser
+// adds Origin, which the API checks.  Nothing is cached or stored.
+
+export class ApiError extends Error {
+  constructor(status, code, message, field, retryAfter) {
+    super(message || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || '';
+    this.field = field || '';
+    this.retryAfter = retryAfter || '';
+  }
+}
+
+function errorOf(res, d) {
+  let message = '';
+  let code = '';
+  let field = '';
+  if (d && typeof d === 'object') {
+    if (d.error && typeof d.error === 'object') {
+      ({ message = '', code = '', field = '' } = d.error);
+    } else {
+      message = d.message || '';
+      code = typeof d.error === 'string' ? d.error : (d.code || '');
+      field = d.field || '';
+    }
+  }
+  if (Array.isArray(message)) message = message.join('; ');
+  if (!message) message = `The server answered ${res.status} ${res.statusText}`.trim();
+  return new ApiError(res.status, String(code), String(message), String(field),
+    res.headers.get('Retry-After'));
+}
+
+export async function api(method, path, body) {
+  const init = {
+    method,
+    credentials: 'same-origin',
+    mode: 'same-origin',
+    cache: 'no-store',
+    redirect: 'error',
+    referrerPolicy: 'no-referrer',
+    headers: { Accept: 'application/json' },
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, init);
+  } catch (e) {
+    throw new ApiError(0, 'network', 'The admin API could not be reached.');
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch (e) { data = null; }
+  }
+  if (!res.ok) throw errorOf(res, data);
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+export const acctPath = (acct) => `/accounts/${enc(acct)}`;
+export const intPath = (acct, id) => `${acctPath(acct)}/integrations/${enc(id)}`;
+
+// Lists may come bare or wrapped ({"integrations": [...]}).
+export function listOf(data, key) {
+  if (Array.isArray(data)) return data;
+  if (data && Array.isArray(data[key])) return data[key];
+  if (data && Array.isArray(data.items)) return data.items;
+  return [];
+}
