@@ -1,6 +1,6 @@
 // What the console knows, in memory only: who is signed in, the scope
 // catalogue, and a token that was just issued (shown once, then
-// forgotten).  Nothing goes to localStorage, sessionStorage or the URL.
+// forgotten).  Nothing goes to web storage or the URL.
 
 import { api, listOf } from './api.js';
 
