@@ -9,6 +9,7 @@ CFLAGS   ?= -O2 -g
 PIT_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -fPIC -D_FORTIFY_SOURCE=2 -Icore
 LDLIBS_CORE = -lhiredis -ljansson -lcrypto
+LDLIBS_PITCTL = -lmicrohttpd -lpthread -lm
 
 BUILD    := build
 CORE_SRCS := $(sort $(wildcard core/*.c))
@@ -42,7 +43,7 @@ $(BUILD)/libpit.a: $(CORE_OBJS)
 
 $(BUILD)/pitctl: $(PITCTL_SRCS) $(PITCTL_HDRS) $(BUILD)/libpit.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PIT_CFLAGS) $(LDFLAGS) -Iscripts -o $@ \
-	    $(PITCTL_SRCS) $(BUILD)/libpit.a $(LDLIBS_CORE)
+	    $(PITCTL_SRCS) $(BUILD)/libpit.a $(LDLIBS_CORE) $(LDLIBS_PITCTL)
 
 module: $(MODULE)
 

@@ -65,6 +65,11 @@ const char *pit_strerror(pit_err_t rc) {
         return "bad percent-encoding or control character in query";
     case PIT_ERR_AMBIGUOUS:       return "request can be read two ways";
 
+    case PIT_ERR_FORBIDDEN:
+        return "admin may not manage this account's integrations";
+    case PIT_ERR_STALE:
+        return "integration changed since it was read";
+
     case PIT_ERR_LAST:            break;
     }
 

@@ -72,6 +72,12 @@ typedef enum {
                                  control character in a query parameter */
     PIT_ERR_AMBIGUOUS,        /* a request that upstreams may read two ways */
 
+    /* admins (pit_admin.h) and guarded changes (pit_store.h) */
+    PIT_ERR_FORBIDDEN,        /* the admin may not manage this account, or
+                                 private integrations are not allowed */
+    PIT_ERR_STALE,            /* the integration changed since the version
+                                 the caller read (its etag) */
+
     PIT_ERR_LAST
 } pit_err_t;
 

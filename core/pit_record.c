@@ -39,6 +39,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -1364,4 +1365,39 @@ void pit_token_record_of(const pit_integration_t *in, size_t i,
     memcpy(&rec->scopes, &in->scopes, sizeof(rec->scopes));
     rec->role = in->tokens[i].role;
     rec->until_ms = in->tokens[i].until_ms;
+}
+
+
+/* =============================================================================
+ * Versions
+ * ==========================================================================*/
+
+pit_err_t pit_integration_etag(const pit_integration_t *in, char *out) {
+    unsigned char  digest[PIT_HASH_LEN];
+    char          *json;
+    size_t         len;
+    pit_err_t      rc;
+
+    if (in == NULL || out == NULL) {
+        return PIT_ERR_ARG;
+    }
+
+    out[0] = '\0';
+    json = malloc(PIT_JSON_MAX);
+    if (json == NULL) {
+        return PIT_ERR_NOMEM;
+    }
+
+    rc = pit_integration_to_json(in, json, PIT_JSON_MAX, &len);
+    if (rc == PIT_OK) {
+        rc = pit_token_hash(json, len, NULL, 0, digest);
+    }
+    free(json);
+
+    if (rc == PIT_OK) {
+        pit_hex_encode(digest, PIT_ETAG_LEN / 2, out);
+        out[PIT_ETAG_LEN] = '\0';
+    }
+
+    return rc;
 }

@@ -28,6 +28,7 @@
 #define PIT_CREATED_BY_MAX_BYTES (PIT_CREATED_BY_MAX_CHARS * 4)
 #define PIT_TOKENS_MAX         3       /* primary, or previous + next */
 #define PIT_JSON_MAX           65536   /* no record is larger */
+#define PIT_ETAG_LEN           32      /* hex digits of a version */
 
 typedef enum {
     PIT_ROLE_PRIMARY = 0,
@@ -187,5 +188,13 @@ pit_err_t pit_integration_to_json(const pit_integration_t *in, char *buf,
  */
 void pit_token_record_of(const pit_integration_t *in, size_t i,
     pit_token_record_t *rec);
+
+/*
+ * Writes the version of in (PIT_ETAG_LEN hex digits and a NUL: the first
+ * half of SHA-256 of its encoding) into out: any change of the record
+ * changes it.  An HTTP ETag; pit_store_edit_if() and friends refuse a
+ * change when the integration no longer has the version a caller read.
+ */
+pit_err_t pit_integration_etag(const pit_integration_t *in, char *out);
 
 #endif /* PIT_RECORD_H */

@@ -172,3 +172,22 @@ pit_err_t pit_key_meta(char *buf, size_t cap, const char *prefix) {
 pit_err_t pit_key_scopes(char *buf, size_t cap, const char *prefix) {
     return pit_key_build(buf, cap, prefix, "scopes", "");
 }
+
+/* Returns PIT_OK after writing "<prefix>admin:<name>", or an error. */
+pit_err_t pit_key_admin(char *buf, size_t cap, const char *prefix,
+    const char *name)
+{
+    return pit_key_build(buf, cap, prefix, "admin:", name);
+}
+
+/* Returns PIT_OK after writing "<prefix>admins", or an error. */
+pit_err_t pit_key_admins(char *buf, size_t cap, const char *prefix) {
+    return pit_key_build(buf, cap, prefix, "admins", "");
+}
+
+/* Returns PIT_OK after writing "<prefix>atok:<hash>", or an error. */
+pit_err_t pit_key_admin_token(char *buf, size_t cap, const char *prefix,
+    const char *hash_hex)
+{
+    return pit_key_build(buf, cap, prefix, "atok:", hash_hex);
+}

@@ -11,6 +11,10 @@
  *   <prefix>meta                  the store mark (JSON, pit_meta.h)
  *   <prefix>scopes                hash: scope name -> label, the stored
  *                                 catalogue (absent: the built-in one)
+ *   <prefix>admin:<name>          admin of the admin API (JSON,
+ *                                 pit_admin.h)
+ *   <prefix>admins                set of admin names
+ *   <prefix>atok:<hash>           admin token: the admin's name
  *
  * Each builder writes the key and a NUL into buf and returns PIT_OK, or
  * PIT_ERR_TOO_LARGE when cap is too small (PIT_KEY_MAX always suffices).
@@ -59,5 +63,10 @@ pit_err_t pit_key_used(char *buf, size_t cap, const char *prefix,
 pit_err_t pit_key_audit(char *buf, size_t cap, const char *prefix);
 pit_err_t pit_key_meta(char *buf, size_t cap, const char *prefix);
 pit_err_t pit_key_scopes(char *buf, size_t cap, const char *prefix);
+pit_err_t pit_key_admin(char *buf, size_t cap, const char *prefix,
+    const char *name);
+pit_err_t pit_key_admins(char *buf, size_t cap, const char *prefix);
+pit_err_t pit_key_admin_token(char *buf, size_t cap, const char *prefix,
+    const char *hash_hex);
 
 #endif /* PIT_SCHEMA_H */

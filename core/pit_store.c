@@ -26,6 +26,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "pit_admin.h"
 #include "pit_meta.h"
 #include "pit_record.h"
 #include "pit_rotation.h"
@@ -1422,8 +1423,9 @@ store_failover(pit_store_t *st, pit_err_t *rc)
 /* Queues an audit entry: who did what to which integration, never a
  * token (detail carries hints at most). */
 static pit_err_t
-batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
-    const pit_integration_t *in, const char *detail, int64_t now)
+batch_audit_fields(pit_store_t *st, pit_batch_t *b, const char *action,
+    const char *iid, const char *name, const char *acct, const char *detail,
+    int64_t now)
 {
     char       key[PIT_KEY_MAX];
     char       maxlen[32], at[32];
@@ -1439,9 +1441,18 @@ batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
 
     return batch_add(b, 22, "XADD", key, "MAXLEN", "~", maxlen, "*",
                      "at", at, "who", st->actor, "action", action,
-                     "iid", in ? in->id : "", "name", in ? in->name : "",
-                     "acct", in ? in->account : "", "detail", detail,
-                     "change", st->marker);
+                     "iid", iid, "name", name, "acct", acct,
+                     "detail", detail, "change", st->marker);
+}
+
+
+static pit_err_t
+batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
+    const pit_integration_t *in, const char *detail, int64_t now)
+{
+    return batch_audit_fields(st, b, action, in ? in->id : "",
+                              in ? in->name : "", in ? in->account : "",
+                              detail, now);
 }
 
 
@@ -1895,7 +1906,43 @@ typedef struct {
     char                     *token;
     char                      hash[PIT_HASH_HEX_LEN + 1];  /* of token */
     char                      hint[PIT_HINT_LEN + 1];
+    const pit_store_expect_t *expect;    /* NULL: any integration */
 } pit_change_t;
+
+
+/*
+ * Checks what the caller expects of the integration it changes: its
+ * account first (another account's integration does not exist for this
+ * caller, whatever else is true of it), then its version, settled now.
+ */
+static pit_err_t
+change_expect(const pit_change_t *ch, const pit_integration_t *old,
+    const pit_integration_t *settled)
+{
+    char       etag[PIT_ETAG_LEN + 1];
+    pit_err_t  rc;
+
+    if (ch->expect == NULL) {
+        return PIT_OK;
+    }
+
+    if (ch->expect->account != NULL
+        && strcmp(old->account, ch->expect->account) != 0)
+    {
+        return PIT_ERR_NOT_FOUND;
+    }
+
+    if (ch->expect->etag == NULL) {
+        return PIT_OK;
+    }
+
+    rc = pit_integration_etag(settled, etag);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    return strcmp(etag, ch->expect->etag) == 0 ? PIT_OK : PIT_ERR_STALE;
+}
 
 
 /* Applies ch to new (a settled copy of old) in memory; fills detail. */
@@ -2087,6 +2134,11 @@ store_change_attempts(pit_store_t *st, pit_batch_t *b, const char *key,
         }
 
         rc = store_read_integration(st, iid, old);
+        if (rc == PIT_OK && ch->expect != NULL) {
+            *new = *old;
+            (void) pit_rotation_settle(new, now);
+            rc = change_expect(ch, old, new);
+        }
         if (rc == PIT_OK) {
             rc = store_meta_guard(st, b, now);
         }
@@ -2188,6 +2240,16 @@ pit_store_edit(pit_store_t *st, const char *iid, const char *name,
     const char *description, const pit_scope_set_t *scopes,
     pit_integration_t *out, int64_t now)
 {
+    return pit_store_edit_if(st, NULL, iid, name, description, scopes, out,
+                             now);
+}
+
+
+pit_err_t
+pit_store_edit_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, const char *name, const char *description,
+    const pit_scope_set_t *scopes, pit_integration_t *out, int64_t now)
+{
     pit_change_t  ch;
 
     memset(&ch, 0, sizeof(ch));
@@ -2195,6 +2257,7 @@ pit_store_edit(pit_store_t *st, const char *iid, const char *name,
     ch.name = name;
     ch.description = description;
     ch.scopes = scopes;
+    ch.expect = ex;
 
     return store_change(st, iid, &ch, out, now);
 }
@@ -2203,6 +2266,16 @@ pit_store_edit(pit_store_t *st, const char *iid, const char *name,
 pit_err_t
 pit_store_rotate(pit_store_t *st, const char *iid, pit_rotation_op_t op,
     int64_t overlap_ms, char *token, pit_integration_t *out, int64_t now)
+{
+    return pit_store_rotate_if(st, NULL, iid, op, overlap_ms, token, out,
+                               now);
+}
+
+
+pit_err_t
+pit_store_rotate_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, pit_rotation_op_t op, int64_t overlap_ms, char *token,
+    pit_integration_t *out, int64_t now)
 {
     static const char  *actions[] = {
         "rotate-later", "rotate-now", "cancel-rotation", "expire-now"
@@ -2226,6 +2299,7 @@ pit_store_rotate(pit_store_t *st, const char *iid, pit_rotation_op_t op,
     ch.overlap_ms = overlap_ms;
     ch.token = (op == PIT_OP_ROTATE_LATER || op == PIT_OP_ROTATE_NOW)
                ? token : NULL;
+    ch.expect = ex;
 
     return store_change(st, iid, &ch, out, now);
 }
@@ -2234,13 +2308,40 @@ pit_store_rotate(pit_store_t *st, const char *iid, pit_rotation_op_t op,
 pit_err_t
 pit_store_delete(pit_store_t *st, const char *iid, int64_t now)
 {
+    return pit_store_delete_if(st, NULL, iid, now);
+}
+
+
+pit_err_t
+pit_store_delete_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, int64_t now)
+{
     pit_change_t  ch;
 
     memset(&ch, 0, sizeof(ch));
     ch.action = "delete";
     ch.is_delete = 1;
+    ch.expect = ex;
 
     return store_change(st, iid, &ch, NULL, now);
+}
+
+
+pit_err_t
+pit_store_get_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, pit_integration_t *in, int64_t now)
+{
+    pit_err_t  rc;
+
+    rc = pit_store_get(st, iid, in, now);
+    if (rc == PIT_OK && ex != NULL && ex->account != NULL
+        && strcmp(in->account, ex->account) != 0)
+    {
+        memset(in, 0, sizeof(*in));
+        rc = PIT_ERR_NOT_FOUND;
+    }
+
+    return rc;
 }
 
 
@@ -2911,6 +3012,365 @@ done:
     free(old_id);
     free(old_name);
     free(b);
+    return rc;
+}
+
+
+/* ------------------------------------------------------------------------
+ * Admins of the admin API (pit_admin.h)
+ * --------------------------------------------------------------------- */
+
+pit_err_t
+pit_store_hash_hex(const pit_store_t *st, const char *token, size_t len,
+    char *hex)
+{
+    return pit_token_hash_hex(token, len, st->hash_key, st->hash_key_len,
+                              hex);
+}
+
+
+/* Reads admin name (key already built); PIT_ERR_NOT_FOUND if absent. */
+static pit_err_t
+store_read_admin(pit_store_t *st, const char *key, pit_admin_t *a)
+{
+    redisReply  *r;
+    pit_err_t    rc;
+
+    rc = store_get_value(st, key, PIT_ADMIN_JSON_MAX, &r);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    rc = pit_admin_from_json(r->str, r->len, a);
+    freeReplyObject(r);
+
+    if (rc != PIT_OK) {
+        snprintf(st->err, sizeof(st->err), "%s: stored admin does not "
+                 "decode: %s", key, pit_strerror(rc));
+        rc = PIT_ERR_CORRUPT;
+    }
+
+    return rc;
+}
+
+
+pit_err_t
+pit_store_admin_get(pit_store_t *st, const char *name, pit_admin_t *a)
+{
+    char       key[PIT_KEY_MAX];
+    pit_err_t  rc;
+
+    if (pit_admin_name_validate(name, strlen(name)) != PIT_OK) {
+        return PIT_ERR_NOT_FOUND;
+    }
+
+    rc = pit_key_admin(key, sizeof(key), st->prefix, name);
+    return rc == PIT_OK ? store_read_admin(st, key, a) : rc;
+}
+
+
+pit_err_t
+pit_store_admin_list(pit_store_t *st,
+    int (*fn)(const pit_admin_t *a, void *arg), void *arg)
+{
+    char          key[PIT_KEY_MAX];
+    const char   *argv[2];
+    redisReply   *r;
+    pit_admin_t  *a;
+    char        **names;
+    size_t        i, n;
+    pit_err_t     rc;
+
+    rc = pit_key_admins(key, sizeof(key), st->prefix);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    argv[0] = "SMEMBERS";
+    argv[1] = key;
+    r = store_cmd(st, 2, argv);
+    if (r == NULL) {
+        return PIT_ERR_REDIS;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = store_fail(st, "SMEMBERS", r);
+        freeReplyObject(r);
+        return rc;
+    }
+
+    n = r->elements;
+    names = calloc(n + 1, sizeof(char *));
+    a = malloc(sizeof(pit_admin_t));
+    if (names == NULL || a == NULL) {
+        free(names);
+        free(a);
+        freeReplyObject(r);
+        return PIT_ERR_NOMEM;
+    }
+
+    for (i = 0; i < n; i++) {
+        names[i] = r->element[i]->type == REDIS_REPLY_STRING
+                   ? r->element[i]->str : "";
+    }
+
+    qsort(names, n, sizeof(char *), store_cmp_str);
+
+    for (i = 0; i < n && rc == PIT_OK; i++) {
+        rc = pit_store_admin_get(st, names[i], a);
+        if (rc == PIT_ERR_NOT_FOUND) {
+            rc = PIT_OK;            /* removed since SMEMBERS */
+            continue;
+        }
+        if (rc == PIT_OK && fn(a, arg) != 0) {
+            break;
+        }
+    }
+
+    free(names);
+    free(a);
+    freeReplyObject(r);
+    return rc;
+}
+
+
+/* Returns 1 if a holds a token of hash hash. */
+static int
+admin_has_token(const pit_admin_t *a, const char *hash)
+{
+    size_t  i;
+
+    for (i = 0; i < a->ntokens; i++) {
+        if (strcmp(a->tokens[i].hash, hash) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* Queues the writes that turn old (absent: !had) into new (absent:
+ * !has): the record, the set of names and the token keys. */
+static pit_err_t
+batch_admin(pit_store_t *st, pit_batch_t *b, const pit_admin_t *old,
+    int had, const pit_admin_t *new, int has)
+{
+    char       key[PIT_KEY_MAX], *json;
+    size_t     i, len;
+    pit_err_t  rc;
+
+    rc = PIT_OK;
+
+    for (i = 0; had && rc == PIT_OK && i < old->ntokens; i++) {
+        if (has && admin_has_token(new, old->tokens[i].hash)) {
+            continue;
+        }
+        rc = pit_key_admin_token(key, sizeof(key), st->prefix,
+                                 old->tokens[i].hash);
+        if (rc == PIT_OK) {
+            rc = batch_add(b, 2, "DEL", key);
+        }
+    }
+
+    for (i = 0; has && rc == PIT_OK && i < new->ntokens; i++) {
+        if (had && admin_has_token(old, new->tokens[i].hash)) {
+            continue;
+        }
+        rc = pit_key_admin_token(key, sizeof(key), st->prefix,
+                                 new->tokens[i].hash);
+        if (rc == PIT_OK) {
+            rc = batch_add(b, 3, "SET", key, new->name);
+        }
+    }
+
+    if (rc == PIT_OK) {
+        rc = pit_key_admin(key, sizeof(key), st->prefix, new->name);
+    }
+
+    if (rc == PIT_OK && has) {
+        json = malloc(PIT_ADMIN_JSON_MAX);
+        if (json == NULL) {
+            return PIT_ERR_NOMEM;
+        }
+        rc = pit_admin_to_json(new, json, PIT_ADMIN_JSON_MAX, &len);
+        if (rc == PIT_OK) {
+            rc = batch_add(b, 3, "SET", key, json);
+        }
+        free(json);
+
+    } else if (rc == PIT_OK) {
+        rc = batch_add(b, 2, "DEL", key);
+    }
+
+    if (rc == PIT_OK) {
+        rc = pit_key_admins(key, sizeof(key), st->prefix);
+    }
+
+    if (rc == PIT_OK) {
+        rc = batch_add(b, 3, has ? "SADD" : "SREM", key, new->name);
+    }
+
+    return rc;
+}
+
+
+pit_err_t
+pit_store_admin_update(pit_store_t *st, const char *name,
+    pit_err_t (*fn)(pit_admin_t *a, int *exists, void *arg), void *arg,
+    const char *action, int64_t now)
+{
+    char          key[PIT_KEY_MAX], detail[PIT_AUDIT_FIELD_MAX];
+    pit_admin_t  *old, *new;
+    pit_batch_t  *b;
+    pit_err_t     rc;
+    int           attempt, had, has;
+
+    if (pit_admin_name_validate(name, strlen(name)) != PIT_OK) {
+        return PIT_ERR_FIELD;
+    }
+
+    rc = pit_key_admin(key, sizeof(key), st->prefix, name);
+    if (rc == PIT_OK) {
+        rc = store_change_begin(st);
+    }
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    old = malloc(sizeof(pit_admin_t));
+    new = malloc(sizeof(pit_admin_t));
+    b = batch_new();
+    if (old == NULL || new == NULL || b == NULL) {
+        rc = PIT_ERR_NOMEM;
+        goto done;
+    }
+
+    do {
+        for (attempt = 0; attempt < PIT_STORE_RETRIES; attempt++) {
+            b->n = 0;
+            b->used = 0;
+
+            rc = store_watch(st, key);
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            if (st->maybe_applied) {
+                rc = store_marker_find(st);
+                if (rc == PIT_OK) {
+                    store_unwatch(st);
+                    rc = store_wait(st);
+                    goto done;
+                }
+                if (rc != PIT_ERR_NOT_FOUND) {
+                    break;
+                }
+            }
+
+            rc = store_read_admin(st, key, old);
+            had = (rc == PIT_OK);
+            if (rc == PIT_ERR_NOT_FOUND) {
+                memset(old, 0, sizeof(*old));
+                snprintf(old->name, sizeof(old->name), "%s", name);
+                old->created_at_ms = now;
+                snprintf(old->created_by, sizeof(old->created_by), "%s",
+                         st->actor);
+                rc = PIT_OK;
+            }
+            if (rc == PIT_OK) {
+                rc = store_meta_guard(st, b, now);
+            }
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            *new = *old;
+            has = had;
+            rc = fn(new, &has, arg);
+            if (rc == PIT_OK && !had && !has) {
+                rc = PIT_ERR_NOT_FOUND;
+            }
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            snprintf(new->name, sizeof(new->name), "%s", name);
+            new->updated_at_ms = now;
+
+            if (has) {
+                snprintf(detail, sizeof(detail), "%s pi_allowed=%s tokens=%zu",
+                         new->all ? "accounts=*" : "accounts=listed",
+                         new->pi_allowed ? "yes" : "no", new->ntokens);
+            } else {
+                snprintf(detail, sizeof(detail), "removed");
+            }
+
+            rc = batch_admin(st, b, old, had, new, has);
+            if (rc == PIT_OK) {
+                rc = batch_audit_fields(st, b, action, "", name, "", detail,
+                                        now);
+            }
+            if (rc != PIT_OK) {
+                break;
+            }
+
+            rc = batch_exec(st, b);
+            if (rc != PIT_ERR_BUSY) {
+                break;
+            }
+        }
+    } while (store_failover(st, &rc));
+
+done:
+
+    if (rc != PIT_OK && rc != PIT_ERR_REPLICATION && st->c != NULL
+        && !st->c->err)
+    {
+        store_unwatch(st);
+    }
+
+    free(old);
+    free(new);
+    free(b);
+    return rc;
+}
+
+
+pit_err_t
+pit_store_admin_by_token(pit_store_t *st, const char *token, size_t len,
+    pit_admin_t *a)
+{
+    char       key[PIT_KEY_MAX], hash[PIT_HASH_HEX_LEN + 1];
+    char       name[PIT_ADMIN_NAME_MAX + 2];
+    size_t     n;
+    pit_err_t  rc;
+
+    if (pit_admin_token_validate(token, len) != PIT_OK) {
+        return PIT_ERR_TOKEN_MALFORMED;
+    }
+
+    rc = pit_store_hash_hex(st, token, len, hash);
+    if (rc == PIT_OK) {
+        rc = pit_key_admin_token(key, sizeof(key), st->prefix, hash);
+    }
+    if (rc == PIT_OK) {
+        rc = store_get(st, key, name, sizeof(name), &n);
+    }
+    if (rc == PIT_ERR_CORRUPT) {
+        rc = PIT_ERR_NOT_FOUND;
+    }
+    if (rc == PIT_OK) {
+        rc = pit_store_admin_get(st, name, a);
+    }
+
+    /* a token key left behind by an admin since removed counts for
+     * nothing: the record must still list the token */
+    if (rc == PIT_OK && !admin_has_token(a, hash)) {
+        memset(a, 0, sizeof(*a));
+        rc = PIT_ERR_NOT_FOUND;
+    }
+
     return rc;
 }
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pit_admin.h"
 #include "pit_catalog_file.h"
 #include "pit_config.h"
 #include "pit_error.h"
@@ -165,6 +166,31 @@ pit_err_t pit_store_rotate(pit_store_t *st, const char *iid,
 pit_err_t pit_store_delete(pit_store_t *st, const char *iid, int64_t now);
 
 /*
+ * What a caller expects of the integration it reads or changes (the admin
+ * API): checked under WATCH, before anything else, in this order.
+ */
+typedef struct {
+    const char  *account;     /* not NULL: an integration of another
+                                 account is PIT_ERR_NOT_FOUND */
+    const char  *etag;        /* not NULL: unless pit_integration_etag()
+                                 of it, settled now, is this,
+                                 PIT_ERR_STALE */
+} pit_store_expect_t;
+
+/* As pit_store_get(), _edit(), _rotate() and _delete(), with ex (NULL:
+ * nothing expected; pit_store_get_if() checks ex->account only). */
+pit_err_t pit_store_get_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, pit_integration_t *in, int64_t now);
+pit_err_t pit_store_edit_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, const char *name, const char *description,
+    const pit_scope_set_t *scopes, pit_integration_t *out, int64_t now);
+pit_err_t pit_store_rotate_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, pit_rotation_op_t op, int64_t overlap_ms, char *token,
+    pit_integration_t *out, int64_t now);
+pit_err_t pit_store_delete_if(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, int64_t now);
+
+/*
  * Looks up a token: its record (as the edge would read it) and whether the
  * key exists.  PIT_ERR_NOT_FOUND if no key holds it.
  */
@@ -244,5 +270,43 @@ pit_err_t pit_store_token_get(pit_store_t *st, const char *hash_hex,
  */
 pit_err_t pit_store_read_text(pit_store_t *st, int argc, const char **argv,
     char *buf, size_t cap);
+
+/*
+ * Admins of the admin API (pit_admin.h; keys <prefix>admin:<name>,
+ * <prefix>admins, <prefix>atok:<hash>).
+ *
+ * pit_store_hash_hex() hashes a token (admin or integration) with the
+ * store's hash key.  pit_store_admin_get() reads one admin
+ * (PIT_ERR_NOT_FOUND, PIT_ERR_CORRUPT); pit_store_admin_list() calls fn
+ * for each, by name.
+ */
+pit_err_t pit_store_hash_hex(const pit_store_t *st, const char *token,
+    size_t len, char *hex);
+pit_err_t pit_store_admin_get(pit_store_t *st, const char *name,
+    pit_admin_t *a);
+pit_err_t pit_store_admin_list(pit_store_t *st,
+    int (*fn)(const pit_admin_t *a, void *arg), void *arg);
+
+/*
+ * Creates, changes or removes admin name atomically, like every change:
+ * reads it under WATCH (absent: a fresh record, *exists 0), lets fn
+ * change it (fn sets *exists to 0 to remove it; an error from fn aborts
+ * and is returned), then writes the record, the set of names and the
+ * token keys (<prefix>atok:<hash> of each token fn added, DEL of each it
+ * dropped) with an audit entry (action; who is the store's actor, name
+ * the admin's) in one MULTI/EXEC.  PIT_ERR_NOT_FOUND when fn leaves an
+ * absent admin absent.
+ */
+pit_err_t pit_store_admin_update(pit_store_t *st, const char *name,
+    pit_err_t (*fn)(pit_admin_t *a, int *exists, void *arg), void *arg,
+    const char *action, int64_t now);
+
+/*
+ * The admin an admin token names: PIT_OK, PIT_ERR_TOKEN_MALFORMED,
+ * PIT_ERR_NOT_FOUND (unknown, revoked, or its admin removed),
+ * PIT_ERR_REDIS, PIT_ERR_CORRUPT.
+ */
+pit_err_t pit_store_admin_by_token(pit_store_t *st, const char *token,
+    size_t len, pit_admin_t *a);
 
 #endif /* PIT_STORE_H */

@@ -266,8 +266,9 @@ static int pit_redact_is_gap(unsigned char c) {
 }
 
 /*
- * Returns the length of "pit" (any case, any letter %XX-encoded) at
- * s[0..n), or 0.  *raw is set to 1 when it is spelled without escapes.
+ * Returns the length of "pit" or "pat" (an admin token, pit_admin.h; any
+ * case, any letter %XX-encoded) at s[0..n), or 0.  *raw is set to 1 when
+ * it is spelled without escapes.
  */
 static size_t pit_redact_prefix(const char *s, size_t n, int *raw) {
     static const char  word[] = "pit";
@@ -278,7 +279,9 @@ static size_t pit_redact_prefix(const char *s, size_t n, int *raw) {
     for (k = 0; k < 3; k++) {
         if (pos == n) return 0;
         ulen = pit_redact_unit(s + pos, n - pos, &c);
-        if ((c | 0x20) != word[k]) return 0;
+        if ((c | 0x20) != word[k] && !(k == 1 && (c | 0x20) == 'a')) {
+            return 0;
+        }
         if (ulen != 1) *raw = 0;
         pos += ulen;
     }

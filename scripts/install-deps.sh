@@ -18,7 +18,7 @@ mode=${1:-}
 
 PACKAGES="gcc make pkg-config libssl-dev libjansson-dev libhiredis-dev
 nginx nginx-dev libpcre3-dev zlib1g-dev redis-server libcmocka-dev
-curl wrk valgrind perl
+curl wrk valgrind perl libmicrohttpd-dev
 debhelper dpkg-dev lintian man-db cpio
 clang libclang-rt-14-dev
 chromium nodejs"

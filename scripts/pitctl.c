@@ -65,6 +65,13 @@ static const char  *usage_text =
 "  doctor [--nginx-conf FILE|-]\n"
 "  export [--account ID]\n"
 "  import FILE|- [--dry-run] [--replace]\n"
+"  admin add USER (--account ID... | --all) [--deny]\n"
+"  admin edit USER [--account ID...] [--all] [--allow|--deny]\n"
+"  admin list | admin show USER | admin remove USER\n"
+"  admin token USER | admin token-revoke USER [HINT]\n"
+"  serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...\n"
+"        [--identity-header NAME] [--origin URL] [--issue-rate N]\n"
+"        [--threads N] [--access-log FILE|-]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
 "     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
 "       [?sentinel_user=U&sentinel_password=P]\n"
@@ -103,123 +110,14 @@ pitctl_fail(int code, const char *fmt, ...)
 }
 
 
-/* Returns the exit code for a core error. */
-static int
-exit_code_of(pit_err_t rc)
-{
-    switch (rc) {
-    case PIT_OK:
-        return 0;
-    case PIT_ERR_NOT_FOUND:
-        return EXIT_NOT_FOUND;
-    case PIT_ERR_CONFLICT:
-    case PIT_ERR_STATE:
-    case PIT_ERR_META:
-        return EXIT_CONFLICT;
-    case PIT_ERR_REDIS:
-    case PIT_ERR_BUSY:
-    case PIT_ERR_REPLICATION:
-    case PIT_ERR_CORRUPT:
-    case PIT_ERR_NOMEM:
-    case PIT_ERR_RANDOM:
-    case PIT_ERR_CRYPTO:
-        return EXIT_REDIS;
-    default:
-        return EXIT_USAGE;
-    }
-}
-
-
 /* Reports a store failure with what it means for the admin. */
 int
 pitctl_fail_store(pitctl_t *p, pit_err_t rc, const char *what, const char *id)
 {
-    const char  *detail, *last;
+    pitctl_result_t  res;
 
-    detail = pit_store_error(p->st);
-
-    switch (rc) {
-    case PIT_ERR_NOT_FOUND:
-        return pitctl_fail(EXIT_NOT_FOUND, "no integration %s", id ? id : "");
-    case PIT_ERR_CONFLICT:
-        return pitctl_fail(EXIT_CONFLICT, "%s: an integration of this account "
-                    "already has that name", what);
-    case PIT_ERR_STATE:
-        return pitctl_fail(EXIT_CONFLICT, "%s: %s", what,
-                    strcmp(what, "rotate") == 0
-                    ? "a rotation is already in progress "
-                      "(cancel-rotation or expire-now first)"
-                    : "no rotation in progress");
-    case PIT_ERR_REDIS:
-        return pitctl_fail(EXIT_REDIS, "%s: Redis failed: %s", what,
-                    detail[0] ? detail : "unknown error");
-    case PIT_ERR_BUSY:
-        return pitctl_fail(EXIT_REDIS, "%s: too many concurrent changes, "
-                    "nothing was changed; try again", what);
-    case PIT_ERR_REPLICATION:
-        return pitctl_fail(EXIT_REDIS, "%s: applied on the primary, but %s; it may "
-                    "be lost if the primary fails now", what, detail);
-    case PIT_ERR_NO_PRIMARY:
-        last = strstr(detail, " (last: ");
-        return pitctl_fail(EXIT_REDIS, "%s: %.*s: the change was not applied%s",
-                    what, (int) (last ? (size_t) (last - detail)
-                                      : strlen(detail)),
-                    detail, last ? last : "");
-    case PIT_ERR_MAYBE_APPLIED:
-        last = strstr(detail, " (last: ");
-        return pitctl_fail(EXIT_REDIS, "%s: %.*s: the change may have been applied: "
-                    "check with pitctl %s%s%s%s", what,
-                    (int) (last ? (size_t) (last - detail) : strlen(detail)),
-                    detail, id ? "show " : "list", id ? id : "",
-                    strcmp(what, "create") == 0 || strcmp(what, "rotate") == 0
-                    ? " (its new token is not shown: if it was applied, "
-                      "rotate --now to get one)" : "", last ? last : "");
-    case PIT_ERR_META:
-        return pitctl_fail(EXIT_CONFLICT, "%s: refused: %s: wrong --hash-key, "
-                    "--prefix or database? (pitctl doctor tells; "
-                    "--force-meta re-marks the store with this hash key, and "
-                    "tokens hashed with the other one stop working)", what,
-                    detail);
-    case PIT_ERR_CORRUPT:
-        return pitctl_fail(EXIT_REDIS, "%s: Redis holds a record that does not "
-                    "decode%s%s", what, detail[0] ? ": " : "", detail);
-    default:
-        return pitctl_fail(exit_code_of(rc), "%s: %s", what, pit_strerror(rc));
-    }
-}
-
-
-/*
- * Reports a name or description that the core's text rule refuses, with
- * the field and the cause (which character, and where: an invisible one
- * cannot be seen in the command line that was typed); returns -1 when
- * neither is at fault, for the caller to report rc its own way.
- */
-static int
-fail_text(pit_err_t rc, const char *what, const char *name, const char *desc)
-{
-    pit_text_problem_t  why;
-    char                msg[160];
-
-    if (rc != PIT_ERR_NAME && rc != PIT_ERR_DESCRIPTION
-        && rc != PIT_ERR_TEXT)
-    {
-        return -1;
-    }
-
-    if (name != NULL && pit_name_check(name, strlen(name), &why) != PIT_OK) {
-        return pitctl_fail(exit_code_of(rc), "%s: name: %s", what,
-                    pit_text_problem_format(&why, msg, sizeof(msg)));
-    }
-
-    if (desc != NULL
-        && pit_description_check(desc, strlen(desc), &why) != PIT_OK)
-    {
-        return pitctl_fail(exit_code_of(rc), "%s: description: %s", what,
-                    pit_text_problem_format(&why, msg, sizeof(msg)));
-    }
-
-    return -1;
+    pitctl_store_result(p->st, rc, what, id, &res);
+    return pitctl_fail(res.exit, "%s", res.msg);
 }
 
 
@@ -289,37 +187,6 @@ add_scopes(pit_scope_set_t *set, const char *val)
 }
 
 
-/* Checks scopes against the active catalogue (stored or built-in). */
-static int
-check_catalogue(pitctl_t *p, const pit_scope_set_t *set)
-{
-    pit_catalog_list_t  cl;
-    char                near[160];
-    size_t              i;
-    int                 code, stored;
-
-    pit_catalog_list_init(&cl);
-    code = pitctl_catalog(p, &cl, &stored);
-
-    for (i = 0; code == 0 && i < set->n; i++) {
-        if (pit_catalog_list_find(&cl, set->names[i], strlen(set->names[i]))
-            == NULL)
-        {
-            pitctl_suggest(&cl, set->names[i], near, sizeof(near));
-            code = pitctl_fail(EXIT_USAGE, "unknown scope \"%s\"%s%s%s (not "
-                               "in the %s catalogue: see 'pitctl scopes', or "
-                               "pass --allow-unknown-scope)", set->names[i],
-                               near[0] ? " (did you mean " : "", near,
-                               near[0] ? "?)" : "",
-                               stored ? "stored" : "built-in");
-        }
-    }
-
-    pit_catalog_list_free(&cl);
-    return code;
-}
-
-
 int
 pitctl_usage_error(const pitctl_command_t *cmd, const char *fmt, const char *arg)
 {
@@ -373,95 +240,6 @@ pitctl_print_json(json_t *v)
     puts(s);
     free(s);
     return 0;
-}
-
-
-static json_t *
-json_time_or_null(int64_t ms)
-{
-    return ms > 0 ? json_integer(ms) : json_null();
-}
-
-
-static json_t *
-json_scopes(const pit_scope_set_t *set)
-{
-    json_t  *a;
-    size_t   i;
-
-    a = json_array();
-    for (i = 0; a != NULL && i < set->n; i++) {
-        json_array_append_new(a, json_string(set->names[i]));
-    }
-
-    return a;
-}
-
-
-/* Returns the integration as pitctl's JSON object (see README). */
-static json_t *
-json_integration(const pitctl_t *p, const pit_integration_t *in,
-    const int64_t *used)
-{
-    json_t   *o, *toks, *t, *rot;
-    int64_t   last;
-    size_t    i;
-
-    o = json_object();
-    toks = json_array();
-    if (o == NULL || toks == NULL) {
-        json_decref(o);
-        json_decref(toks);
-        return NULL;
-    }
-
-    last = 0;
-    for (i = 0; i < in->ntokens; i++) {
-        t = json_object();
-        json_object_set_new(t, "hint", json_string(in->tokens[i].hint));
-        json_object_set_new(t, "role",
-                            json_string(pit_role_name(in->tokens[i].role)));
-        json_object_set_new(t, "created_at",
-                            json_integer(in->tokens[i].created_at_ms));
-        json_object_set_new(t, "until",
-                            json_time_or_null(in->tokens[i].until_ms));
-        json_object_set_new(t, "last_used", json_time_or_null(used[i]));
-        json_array_append_new(toks, t);
-
-        if (used[i] > last) {
-            last = used[i];
-        }
-    }
-
-    rot = json_null();
-    if (in->rotating) {
-        rot = json_object();
-        json_object_set_new(rot, "started_at",
-                            json_integer(in->rotation_started_ms));
-        json_object_set_new(rot, "deadline",
-                            json_integer(in->rotation_deadline_ms));
-    }
-
-    json_object_set_new(o, "id", json_string(in->id));
-    json_object_set_new(o, "name", json_string(in->name));
-    json_object_set_new(o, "description", json_string(in->description));
-    json_object_set_new(o, "account", json_string(in->account));
-    json_object_set_new(o, "account_type",
-                        json_string(pit_acct_type_name(in->acct_type)));
-    json_object_set_new(o, "scopes", json_scopes(&in->scopes));
-    json_object_set_new(o, "created_at", json_integer(in->created_at_ms));
-    json_object_set_new(o, "updated_at", json_integer(in->updated_at_ms));
-    json_object_set_new(o, "created_by", json_string(in->created_by));
-    json_object_set_new(o, "state",
-                        json_string(pit_state_name(
-                            pit_rotation_state(in, p->now))));
-    json_object_set_new(o, "rotation", rot);
-    json_object_set_new(o, "rotation_due",
-                        json_boolean(pit_rotation_due(in, p->now)));
-    json_object_set_new(o, "last_used", json_time_or_null(last));
-    json_object_set_new(o, "tokens", toks);
-
-    return o;
 }
 
 
@@ -667,7 +445,7 @@ print_integration(pitctl_t *p, const pit_integration_t *in, const char *token,
     char      scopes[PIT_SCOPES_MAX * (PIT_SCOPE_NAME_MAX + 1) + 1];
 
     if (p->json) {
-        o = json_integration(p, in, used);
+        o = pitctl_json_integration(in, used, p->now);
         if (o != NULL && token != NULL) {
             json_object_set_new(o, "token", json_string(token));
         }
@@ -697,6 +475,7 @@ cmd_create(pitctl_t *p)
         "--account ID [--account-type location|company] [--created-by WHO] "
         "[--allow-unknown-scope]" };
     pit_integration_t  *in;
+    pitctl_result_t     res;
     const char         *val, *name, *desc, *acct, *type, *who;
     char                token[PIT_TOKEN_LEN + 1];
     int                 i, r, allow_unknown, code;
@@ -771,21 +550,14 @@ cmd_create(pitctl_t *p)
         code = pitctl_open_store(p);
     }
 
-    if (code == 0 && !allow_unknown) {
-        code = check_catalogue(p, &in->scopes);
-    }
-
     if (code == 0) {
-        rc = pit_store_create(p->st, in, token, p->now);
+        rc = pitctl_op_create(p->st, in, allow_unknown, token, p->now, &res);
         if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
             code = print_integration(p, in, token, "Created integration");
         }
 
         if (rc != PIT_OK) {
-            code = fail_text(rc, "create", in->name, in->description);
-            if (code < 0) {
-                code = pitctl_fail_store(p, rc, "create", NULL);
-            }
+            code = pitctl_fail(res.exit, "%s", res.msg);
         }
     }
 
@@ -818,7 +590,7 @@ list_row(const pit_integration_t *in, void *arg)
     ls->rows++;
 
     if (ls->array != NULL) {
-        json_array_append_new(ls->array, json_integration(ls->p, in, used));
+        json_array_append_new(ls->array, pitctl_json_integration(in, used, ls->p->now));
         return 0;
     }
 
@@ -1014,7 +786,7 @@ cmd_show(pitctl_t *p)
         code = pitctl_fail_store(p, rc, "show", id);
 
     } else if (p->json) {
-        code = pitctl_print_json(json_integration(p, in, used));
+        code = pitctl_print_json(pitctl_json_integration(in, used, p->now));
 
     } else {
         pit_catalog_list_init(&cl);
@@ -1038,6 +810,7 @@ cmd_edit(pitctl_t *p)
         "[--allow-unknown-scope]" };
     pit_integration_t  *out;
     pit_scope_set_t    *scopes;
+    pitctl_result_t     res;
     const char         *id, *name, *desc, *val;
     int                 i, r, code, have_scopes, allow_unknown;
     pit_err_t           rc;
@@ -1098,22 +871,16 @@ cmd_edit(pitctl_t *p)
         code = pitctl_open_store(p);
     }
 
-    if (code == 0 && have_scopes && !allow_unknown) {
-        code = check_catalogue(p, scopes);
-    }
-
     if (code == 0) {
-        rc = pit_store_edit(p->st, id, name, desc,
-                            have_scopes ? scopes : NULL, out, p->now);
+        rc = pitctl_op_edit(p->st, NULL, id, name, desc,
+                            have_scopes ? scopes : NULL, allow_unknown, out,
+                            p->now, &res);
         if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
             code = print_integration(p, out, NULL, "Updated integration");
         }
 
         if (rc != PIT_OK) {
-            code = fail_text(rc, "edit", name, desc);
-            if (code < 0) {
-                code = pitctl_fail_store(p, rc, "edit", id);
-            }
+            code = pitctl_fail(res.exit, "%s", res.msg);
         }
     }
 
@@ -1126,9 +893,10 @@ cmd_edit(pitctl_t *p)
 /* Runs a rotation operation on the integration named by argv[0]. */
 static int
 run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
-    int64_t overlap_ms, const char *what, const char *headline)
+    int64_t overlap_ms, const char *headline)
 {
     pit_integration_t  *out;
+    pitctl_result_t     res;
     char                token[PIT_TOKEN_LEN + 1];
     int                 code, issues;
     pit_err_t           rc;
@@ -1145,14 +913,14 @@ run_rotation(pitctl_t *p, const char *id, pit_rotation_op_t op,
 
     issues = (op == PIT_OP_ROTATE_LATER || op == PIT_OP_ROTATE_NOW);
 
-    rc = pit_store_rotate(p->st, id, op, overlap_ms, issues ? token : NULL,
-                          out, p->now);
+    rc = pitctl_op_rotate(p->st, NULL, id, op, overlap_ms,
+                          issues ? token : NULL, out, p->now, &res);
     if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
         code = print_integration(p, out, issues ? token : NULL, headline);
     }
 
     if (rc != PIT_OK) {
-        code = pitctl_fail_store(p, rc, what, id);
+        code = pitctl_fail(res.exit, "%s", res.msg);
     }
 
     memset(token, 0, sizeof(token));
@@ -1215,10 +983,10 @@ cmd_rotate(pitctl_t *p)
 
     if (later) {
         return run_rotation(p, p->argv[0], PIT_OP_ROTATE_LATER, overlap_ms,
-                            "rotate", "Rotation started for");
+                            "Rotation started for");
     }
 
-    return run_rotation(p, p->argv[0], PIT_OP_ROTATE_NOW, 0, "rotate",
+    return run_rotation(p, p->argv[0], PIT_OP_ROTATE_NOW, 0,
                         "Rotated (old tokens revoked)");
 }
 
@@ -1236,7 +1004,7 @@ cmd_cancel_rotation(pitctl_t *p)
         return code;
     }
 
-    return run_rotation(p, id, PIT_OP_CANCEL_ROTATION, 0, "cancel-rotation",
+    return run_rotation(p, id, PIT_OP_CANCEL_ROTATION, 0,
                         "Rotation cancelled for");
 }
 
@@ -1254,7 +1022,7 @@ cmd_expire_now(pitctl_t *p)
         return code;
     }
 
-    return run_rotation(p, id, PIT_OP_EXPIRE_NOW, 0, "expire-now",
+    return run_rotation(p, id, PIT_OP_EXPIRE_NOW, 0,
                         "Old token expired for");
 }
 
@@ -1263,6 +1031,7 @@ static int
 cmd_delete(pitctl_t *p)
 {
     static const pitctl_command_t  me = { "delete", NULL, "delete ID" };
+    pitctl_result_t  res;
     const char  *id;
     json_t      *o;
     pit_err_t    rc;
@@ -1273,9 +1042,9 @@ cmd_delete(pitctl_t *p)
         return code;
     }
 
-    rc = pit_store_delete(p->st, id, p->now);
+    rc = pitctl_op_delete(p->st, NULL, id, p->now, &res);
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
-        return pitctl_fail_store(p, rc, "delete", id);
+        return pitctl_fail(res.exit, "%s", res.msg);
     }
 
     if (p->json) {
@@ -1288,7 +1057,7 @@ cmd_delete(pitctl_t *p)
         printf("Deleted integration %s (its tokens no longer work)\n", id);
     }
 
-    return rc == PIT_OK ? code : pitctl_fail_store(p, rc, "delete", id);
+    return rc == PIT_OK ? code : pitctl_fail(res.exit, "%s", res.msg);
 }
 
 
@@ -1452,11 +1221,11 @@ check_print(pitctl_t *p, const pit_token_record_t *rec, pit_role_t role,
         json_object_set_new(o, "account", json_string(rec->acct));
         json_object_set_new(o, "account_type",
                             json_string(pit_acct_type_name(rec->acct_type)));
-        json_object_set_new(o, "scopes", json_scopes(&rec->scopes));
+        json_object_set_new(o, "scopes", pitctl_json_scopes(&rec->scopes));
         json_object_set_new(o, "role", json_string(pit_role_name(role)));
         json_object_set_new(o, "stored_role",
                             json_string(pit_role_name(rec->role)));
-        json_object_set_new(o, "until", json_time_or_null(rec->until_ms));
+        json_object_set_new(o, "until", pitctl_json_time(rec->until_ms));
         json_object_set_new(o, "valid", json_boolean(valid));
         return pitctl_print_json(o);
     }
@@ -1701,6 +1470,8 @@ static const pitctl_command_t  commands[] = {
     { "doctor", pitctl_cmd_doctor, NULL },
     { "export", pitctl_cmd_export, NULL },
     { "import", pitctl_cmd_import, NULL },
+    { "admin", pitctl_cmd_admin, NULL },
+    { "serve", pitctl_cmd_serve, NULL },
 };
 
 
@@ -1727,8 +1498,8 @@ is_change(const char *name)
 
 /* Returns the current time in ms; PIT_NOW_MS overrides it (for tests of
  * time-dependent output such as "rotation due"). */
-static int64_t
-now_ms(void)
+int64_t
+pitctl_now_ms(void)
 {
     struct timespec  ts;
     const char      *env;
@@ -1842,7 +1613,7 @@ main(int argc, char **argv)
                                                   : "redis://127.0.0.1:6379";
     p.prefix = PIT_PREFIX_DEFAULT;
     p.hash_key_file = getenv("PIT_HASH_KEY_FILE");
-    p.now = now_ms();
+    p.now = pitctl_now_ms();
     wait = wait_timeout = failover = as = NULL;
 
     for (i = 1; i < argc; i++) {

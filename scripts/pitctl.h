@@ -1,7 +1,10 @@
 /*
  * pitctl: what the command files share (pitctl.c holds main, the common
- * helpers and the integration commands; pitctl_scopes.c the catalogue,
- * pitctl_doctor.c the checks, pitctl_backup.c export and import).
+ * helpers and the integration commands; pitctl_ops.c the operations on
+ * integrations that the commands and the admin API share;
+ * pitctl_scopes.c the catalogue, pitctl_doctor.c the checks,
+ * pitctl_backup.c export and import, pitctl_admin.c the admins of the
+ * admin API, pitctl_serve.c and pitctl_api_*.c the admin API itself).
  */
 
 #ifndef PITCTL_H
@@ -58,6 +61,9 @@ int pitctl_usage_error(const pitctl_command_t *cmd, const char *fmt,
 int pitctl_opt_value(int argc, char **argv, int *i, const char *name,
     const char **val);
 int pitctl_open_store(pitctl_t *p);
+
+/* Milliseconds since the epoch; $PIT_NOW_MS overrides the clock. */
+int64_t pitctl_now_ms(void);
 int pitctl_print_json(json_t *v);
 void pitctl_format_time(int64_t ms, char *buf, size_t cap);
 
@@ -72,9 +78,54 @@ int pitctl_catalog(pitctl_t *p, pit_catalog_list_t *cl, int *stored);
 void pitctl_suggest(const pit_catalog_list_t *cl, const char *s, char *buf,
     size_t cap);
 
+/*
+ * The outcome of an operation (pitctl_ops.c): the core's code, pitctl's
+ * exit code for it, the field at fault ("" if none) and the message
+ * pitctl prints after "pitctl: " (the API sends it as is).
+ */
+typedef struct {
+    pit_err_t   rc;
+    int         exit;
+    char        field[48];
+    char        msg[640];
+} pitctl_result_t;
+
+int pitctl_exit_code(pit_err_t rc);
+
+/* Fills res with what store failure rc of what (on integration id, or
+ * NULL) means for the admin; returns rc. */
+pit_err_t pitctl_store_result(pit_store_t *st, pit_err_t rc,
+    const char *what, const char *id, pitctl_result_t *res);
+
+/* The operations: each checks what the admin gave, calls the store, and
+ * fills res; returns res->rc (PIT_OK on success). */
+pit_err_t pitctl_op_create(pit_store_t *st, pit_integration_t *in,
+    int allow_unknown, char *token, int64_t now, pitctl_result_t *res);
+pit_err_t pitctl_op_edit(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, const char *name, const char *desc,
+    const pit_scope_set_t *scopes, int allow_unknown,
+    pit_integration_t *out, int64_t now, pitctl_result_t *res);
+pit_err_t pitctl_op_rotate(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, pit_rotation_op_t op, int64_t overlap_ms, char *token,
+    pit_integration_t *out, int64_t now, pitctl_result_t *res);
+pit_err_t pitctl_op_delete(pit_store_t *st, const pit_store_expect_t *ex,
+    const char *iid, int64_t now, pitctl_result_t *res);
+
+/* An integration as pitctl --json and the API show it (used[i]: last use
+ * of token i, 0 = never); NULL when out of memory. */
+json_t *pitctl_json_integration(const pit_integration_t *in,
+    const int64_t *used, int64_t now);
+json_t *pitctl_json_scopes(const pit_scope_set_t *set);
+json_t *pitctl_json_time(int64_t ms);
+
+/* An admin as pitctl admin --json and GET /v1/me show it (no hashes). */
+json_t *pitctl_json_admin(const pit_admin_t *a);
+
 int pitctl_cmd_scopes(pitctl_t *p);
 int pitctl_cmd_doctor(pitctl_t *p);
 int pitctl_cmd_export(pitctl_t *p);
 int pitctl_cmd_import(pitctl_t *p);
+int pitctl_cmd_admin(pitctl_t *p);
+int pitctl_cmd_serve(pitctl_t *p);
 
 #endif /* PITCTL_H */
