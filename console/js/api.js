@@ -41,13 +41,14 @@ export async function api(method, path, body) {
     referrerPolicy: 'no-referrer',
     headers: { Accept: 'application/json' },
   };
-  if (body !== undefined) {
+  // a change always carries a JSON body ({} when it has nothing to say)
+  if (body !== undefined || method === 'POST') {
     init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.body = JSON.stringify(body === undefined ? {} : body);
   }
   let res;
   try {
-    res = await fetch(`/api/v1${path}`, init);
+    res = await fetch(`/v1${path}`, init);
   } catch (e) {
     throw new ApiError(0, 'network', 'The admin API could not be reached.');
   }

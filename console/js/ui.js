@@ -1,7 +1,7 @@
 // Pieces the screens share: times, dialogs, the copy button, the row menu,
 // messages.  Text always as text.
 
-import { h, add, clear, uid, announce } from './dom.js';
+import { h, add, clear, uid } from './dom.js';
 import { localTime, utcTime } from './format.js';
 
 export function main() {
@@ -143,10 +143,15 @@ export function rowMenu(name, items) {
   return wrap;
 }
 
+// A message at the top of the page (a status region: read out once).
 export function flash(msg) {
-  announce(msg);
   const el = h('div', { class: 'flash', role: 'status' }, msg);
   const m = main();
   m.prepend(el);
   setTimeout(() => el.remove(), 6000);
+}
+
+// "← text", the arrow hidden from screen readers.
+export function backLink(href, text) {
+  return h('a', { class: 'back', href }, h('span', { 'aria-hidden': 'true' }, '← '), text);
 }

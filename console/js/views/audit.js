@@ -2,14 +2,14 @@
 
 import { api, acctPath, listOf } from '../api.js';
 import { h } from '../dom.js';
-import { show, time } from '../ui.js';
+import { show, time, backLink } from '../ui.js';
 import { link } from '../nav.js';
 
 export async function auditView(acct) {
   const data = await api('GET', `${acctPath(acct)}/audit`);
   const entries = listOf(data, 'entries').slice().sort((a, b) => (b.at || 0) - (a.at || 0));
   const head = h('div', { class: 'page-head' },
-    h('div', {}, h('a', { class: 'back', href: link.list(acct) }, '← Private Integrations'),
+    h('div', {}, backLink(link.list(acct), 'Private Integrations'),
       h('h1', {}, 'Audit'),
       h('p', { class: 'muted' }, 'Every change to the private integrations of account ', h('strong', {}, acct), ', with who made it.')));
   if (entries.length === 0) {
@@ -27,5 +27,5 @@ export async function auditView(acct) {
         h('td', { 'data-label': 'Integration' }, e.iid
           ? h('a', { href: link.one(acct, e.iid) }, e.name || e.iid)
           : (e.name || '-')),
-        h('td', { 'data-label': 'Detail', class: 'desc' }, e.detail || ''))))))));
+        h('td', { 'data-label': 'Detail', class: 'desc' }, e.detail || '')))))));
 }

@@ -6,7 +6,7 @@ import { api, acctPath, intPath } from '../api.js';
 import { h, add, clear, announce } from '../dom.js';
 import { chars } from '../format.js';
 import { state, catalogue } from '../state.js';
-import { show, errorBox } from '../ui.js';
+import { show, errorBox, backLink } from '../ui.js';
 import { link, go } from '../nav.js';
 import { showApiError } from './denied.js';
 
@@ -203,7 +203,7 @@ export async function formView(acct, id) {
   renderAll();
   show(h('div', { class: 'page-head' },
     h('div', {},
-      editing ? h('a', { class: 'back', href: link.one(acct, id) }, '← ', current.name) : h('a', { class: 'back', href: link.list(acct) }, '← Private Integrations'),
+      editing ? backLink(link.one(acct, id), current.name) : backLink(link.list(acct), 'Private Integrations'),
       h('h1', {}, editing ? 'Edit integration' : 'Create new integration'))),
   steps, general, form);
   tab1.setAttribute('aria-current', 'step');

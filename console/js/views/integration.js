@@ -6,7 +6,7 @@ import { api, intPath } from '../api.js';
 import { h } from '../dom.js';
 import { duration } from '../format.js';
 import { state, catalogue, scopeLabel, takeOnce } from '../state.js';
-import { show, time, confirmDialog, tokenBox, errorBox, flash } from '../ui.js';
+import { show, time, confirmDialog, tokenBox, errorBox, flash, backLink } from '../ui.js';
 import { link, go } from '../nav.js';
 import { deleteFlow } from './list.js';
 import { showApiError } from './denied.js';
@@ -15,7 +15,7 @@ const OVERLAP = '7d';
 
 function tokenPage(acct, it, once) {
   show(h('div', { class: 'page-head' },
-    h('div', {}, h('a', { class: 'back', href: link.list(acct) }, '← Private Integrations'),
+    h('div', {}, backLink(link.list(acct), 'Private Integrations'),
       h('h1', {}, 'Your integration is ready'))),
   h('section', { class: 'panel', 'data-screen': 'token' },
     h('h2', {}, it.name),
@@ -149,7 +149,7 @@ async function render(acct, id) {
       h('button', { type: 'button', class: 'btn danger', onclick: () => deleteFlow(acct, it, () => go(link.list(acct))) }, 'Delete')));
 
   show(h('div', { class: 'page-head' },
-    h('div', {}, h('a', { class: 'back', href: link.list(acct), 'aria-label': 'Back to Private Integrations' }, '← Private Integrations'),
+    h('div', {}, backLink(link.list(acct), 'Private Integrations'),
       h('h1', { class: 'name' }, it.name))),
   h('div', { 'data-screen': rotating ? 'rotating' : 'integration', class: 'stack' }, panels, details));
   if (state.flash) { flash(state.flash); state.flash = null; }
