@@ -4,7 +4,10 @@
 # start: installs what is missing, builds, starts redis-server and nginx
 # (stock /usr/sbin/nginx loading build/ngx_http_pit_auth_module.so) on
 # free localhost ports, provisions a demo integration with pitctl and shows
-# with curl what the gateway does.  Everything lives in ./run/ (git-ignored);
+# with curl what the gateway does; then starts the admin API (pitctl serve,
+# trusting only 127.0.0.2, where nginx's admin server connects from)
+# behind an nginx server with auth_basic (user "demo", a generated
+# password printed once) and creates and lists an integration with curl.  Everything lives in ./run/ (git-ignored);
 # they keep running until `make demo-stop`.
 set -euo pipefail
 
@@ -29,6 +32,10 @@ json_field() {
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 stop() {
+    if alive "$run/serve.pid"; then
+        kill -TERM "$(cat "$run/serve.pid")"
+        echo "demo: pitctl serve stopped"
+    fi
     if alive "$run/nginx.pid"; then
         kill -QUIT "$(cat "$run/nginx.pid")"
         echo "demo: nginx stopped"
@@ -38,10 +45,11 @@ stop() {
         echo "demo: redis-server stopped"
     fi
     for i in $(seq 50); do
-        alive "$run/nginx.pid" || alive "$run/redis.pid" || break
+        alive "$run/nginx.pid" || alive "$run/redis.pid" \
+            || alive "$run/serve.pid" || break
         sleep 0.1
     done
-    rm -f "$run/nginx.pid" "$run/redis.pid"
+    rm -f "$run/nginx.pid" "$run/redis.pid" "$run/serve.pid"
 }
 
 prepare() {
@@ -112,6 +120,30 @@ http {
         }
     }
 
+    # the admin API: auth_basic here, pitctl serve behind (trusting only
+    # 127.0.0.2, nginx's side of the connection); admin tokens
+    # (Bearer pat-...) pass without a password
+    map \$http_authorization \$pit_admin_realm {
+        "~*^bearer[ \\t]+pat-"  off;
+        default                 "pit-auth admin";
+    }
+    map \$http_authorization \$pit_admin_bearer {
+        "~*^bearer[ \\t]+pat-"  \$http_authorization;
+        default                 "";
+    }
+    server {
+        listen 127.0.0.1:$admin_port;
+        location /v1/ {
+            auth_basic \$pit_admin_realm;
+            auth_basic_user_file $run/htpasswd;
+            proxy_set_header X-Remote-User \$remote_user;
+            proxy_set_header Authorization \$pit_admin_bearer;
+            proxy_set_header Host \$http_host;
+            proxy_bind 127.0.0.2;
+            proxy_pass http://127.0.0.1:$serve_port;
+        }
+    }
+
     # the "API": shows what reached it
     server {
         listen 127.0.0.1:$up_port;
@@ -140,6 +172,11 @@ start() {
     redis_port=$(free_port)
     api_port=$(free_port)
     up_port=$(free_port)
+    admin_port=$(free_port)
+    serve_port=$(free_port)
+    admin_pw=$(openssl rand -hex 12)
+    printf 'demo:%s\n' "$(openssl passwd -apr1 "$admin_pw")" > "$run/htpasswd"
+    chmod 0644 "$run/htpasswd"
 
     say "starting redis-server on 127.0.0.1:$redis_port"
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
@@ -175,6 +212,34 @@ start() {
         -H "Authorization: Bearer $token" "$api/contacts/"
     show "the cache's counters" "$api/pit_auth_stats"
 
+    say "the admin API: pitctl serve behind nginx (auth_basic)"
+    "$pitctl" --as demo admin add demo --account demo-location >/dev/null
+    "$pitctl" serve --listen "127.0.0.1:$serve_port" \
+        --trusted-proxy 127.0.0.2 --access-log "$run/serve.log" \
+        2>>"$run/serve.log" &
+    echo $! > "$run/serve.pid"
+    for i in $(seq 50); do
+        curl -fs "http://127.0.0.1:$serve_port/healthz" >/dev/null 2>&1 \
+            && break
+        sleep 0.1
+    done
+    admin="http://127.0.0.1:$admin_port"
+    echo "admin user: demo   password (shown once): $admin_pw"
+    say "create an integration through the admin API: 201 and its token"
+    echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/v1/accounts/demo-location/integrations"
+    curl -sS -u "demo:$admin_pw" -H 'Content-Type: application/json' \
+        -d '{"name":"Made through the API","scopes":["contacts.readonly"]}' \
+        "$admin/v1/accounts/demo-location/integrations" \
+        | sed -E 's/"(pit-[0-9a-f]{4})[0-9a-f-]{28}([0-9a-f]{4})"/"\1…\2 (shown once)"/'
+    echo
+    say "list the account's integrations through the admin API"
+    echo "\$ curl -u demo:\$PASSWORD $admin/v1/accounts/demo-location/integrations"
+    curl -sS -u "demo:$admin_pw" \
+        "$admin/v1/accounts/demo-location/integrations" \
+        | perl -MJSON::PP -0777 -ne 'for (@{decode_json($_)}) {
+              printf "  %s  %-24s  %s  created by %s\n", $_->{id}, $_->{name},
+                     join(",", @{$_->{scopes}}), $_->{created_by} }'
+
     cat <<END
 
 == running
@@ -184,6 +249,8 @@ start() {
   token:                   in $run/demo.token
   pitctl:                  PIT_REDIS_URL=$PIT_REDIS_URL $pitctl list
   cache counters:          $api/pit_auth_stats
+  admin API (auth_basic):  $admin/v1/  user demo (password above)
+                           pitctl serve on 127.0.0.1:$serve_port, log $run/serve.log
   logs:                    $run/error.log, $run/access.log
   stop them with:          make demo-stop
 END
@@ -196,6 +263,8 @@ END
 status() {
     alive "$run/nginx.pid" && echo "nginx: running" || echo "nginx: stopped"
     alive "$run/redis.pid" && echo "redis: running" || echo "redis: stopped"
+    alive "$run/serve.pid" && echo "pitctl serve: running" \
+        || echo "pitctl serve: stopped"
     [ -f "$run/demo.env" ] && cat "$run/demo.env"
     return 0
 }

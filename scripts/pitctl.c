@@ -71,7 +71,7 @@ static const char  *usage_text =
 "  admin token USER | admin token-revoke USER [HINT]\n"
 "  serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...\n"
 "        [--identity-header NAME] [--origin URL] [--issue-rate N]\n"
-"        [--threads N] [--access-log FILE|-]\n"
+"        [--threads N] [--access-log FILE|-] [--socket-mode MODE]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
 "     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
 "       [?sentinel_user=U&sentinel_password=P]\n"

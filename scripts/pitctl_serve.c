@@ -5,7 +5,8 @@
  *   pitctl [--redis URL] [--prefix P] [--hash-key FILE] serve
  *       --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...
  *       [--identity-header NAME] [--origin URL] [--issue-rate N]
- *       [--threads N] [--access-log FILE|-] [--console DIR|none]
+ *       [--threads N] [--access-log FILE|-] [--socket-mode MODE]
+ *       [--console DIR|none]
  *
  * Each of libmicrohttpd's threads has its own synchronous store
  * connection, opened on first use and dropped when Redis fails (the next
@@ -42,7 +43,8 @@
 static const pitctl_command_t  serve_me = { "serve", NULL,
     "serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]... "
     "[--identity-header NAME] [--origin URL] [--issue-rate N] "
-    "[--threads N] [--access-log FILE|-] [--console DIR|none]" };
+    "[--threads N] [--access-log FILE|-] [--socket-mode MODE] "
+    "[--console DIR|none]" };
 
 
 /* ------------------------------------------------------------------------
@@ -382,7 +384,7 @@ serve_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* Opens the listening socket for ADDR:PORT, [V6]:PORT or unix:PATH. */
 static int
-serve_listen(api_server_t *srv, const char *spec)
+serve_listen(api_server_t *srv, const char *spec, long mode)
 {
     struct sockaddr_un   un;
     struct addrinfo      hints, *ai;
@@ -403,7 +405,7 @@ serve_listen(api_server_t *srv, const char *spec)
 
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd < 0 || bind(fd, (struct sockaddr *) &un, sizeof(un)) != 0
-            || chmod(un.sun_path, 0660) != 0 || listen(fd, 512) != 0)
+            || chmod(un.sun_path, (mode_t) mode) != 0 || listen(fd, 512) != 0)
         {
             pitctl_fail(EXIT_USAGE, "serve: %s: %s", spec, strerror(errno));
             if (fd >= 0) {
@@ -480,9 +482,11 @@ serve_number(int r, const char *val, long max, long *n)
 
 static int
 serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
-    int *threads, const char **access, const char **console)
+    int *threads, const char **access, long *socket_mode,
+    const char **console)
 {
     const char  *val;
+    char        *end;
     long         n;
     int          i, r;
 
@@ -529,6 +533,19 @@ serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
                                    "limit)");
             }
             srv->issue_rate = (int) n;
+            continue;
+        }
+
+        r = pitctl_opt_value(p->argc, p->argv, &i, "--socket-mode", &val);
+        if (r != 0) {
+            errno = 0;
+            *socket_mode = r > 0 ? strtol(val, &end, 8) : -1;
+            if (r < 0 || errno || *end != '\0' || *socket_mode < 0
+                || *socket_mode > 0777)
+            {
+                return pitctl_fail(EXIT_USAGE, "serve: --socket-mode takes "
+                                   "an octal mode such as 0660");
+            }
             continue;
         }
 
@@ -613,8 +630,10 @@ pitctl_cmd_serve(pitctl_t *p)
     struct MHD_Daemon  *d;
     const char         *listen_spec, *access, *console;
     sigset_t            set;
+    long                socket_mode;
     int                 fd, threads, code, sig;
 
+    socket_mode = 0660;
     srv = calloc(1, sizeof(api_server_t));
     if (srv == NULL) {
         return pitctl_fail(EXIT_REDIS, "out of memory");
@@ -627,7 +646,8 @@ pitctl_cmd_serve(pitctl_t *p)
     listen_spec = access = console = NULL;
     threads = SERVE_THREADS_DEFAULT;
 
-    code = serve_options(p, srv, &listen_spec, &threads, &access, &console);
+    code = serve_options(p, srv, &listen_spec, &threads, &access,
+                         &socket_mode, &console);
     if (code != 0) {
         free(srv);
         return code;
@@ -661,7 +681,7 @@ pitctl_cmd_serve(pitctl_t *p)
         return code;
     }
 
-    fd = serve_listen(srv, listen_spec);
+    fd = serve_listen(srv, listen_spec, socket_mode);
     if (fd < 0) {
         free(srv);
         return EXIT_USAGE;

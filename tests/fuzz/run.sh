@@ -26,9 +26,10 @@ declare -A dict=(
     [redact]=redact.dict
     [query]=query.dict
     [path]=path.dict
+    [body]=json.dict
 )
 all="authorization token_record integration scope_expr redis_url duration redact
-     query path"
+     query path body"
 if [ -f "$repo/core/pit_openapi.c" ] \
    && [ -f "$repo/tests/fuzz/fuzz_openapi.c" ]; then
     all="$all openapi"

@@ -29,6 +29,8 @@ my $JSON = JSON::PP->new->utf8->canonical;
 
 sub front_conf {
     my ($upstream, $dir) = @_;
+    # nginx's side of a TCP upstream connection: the trusted proxy address
+    my $bind = $upstream =~ /^unix:/ ? '' : 'proxy_bind 127.0.0.2;';
     return (http => <<"END", server => <<"END2");
     map \$http_authorization \$pit_admin_realm {
         "~*^bearer[ \\t]+pat-"  off;
@@ -48,11 +50,12 @@ END
             proxy_set_header X-Remote-User \$remote_user;
             proxy_set_header Authorization \$pit_admin_bearer;
             proxy_set_header Host \$http_host;
-            proxy_bind 127.0.0.2;
+            $bind
+            client_body_buffer_size 128k;
             proxy_pass http://pitctl_serve;
         }
         location = /healthz {
-            proxy_bind 127.0.0.2;
+            $bind
             proxy_pass http://pitctl_serve;
         }
         location /api/ {
@@ -118,6 +121,7 @@ sub start_serve {
     my @cmd = (PitTest::Pitctl::bin(), '--redis', $self->{redis}->url,
                'serve', '--listen', $listen, '--trusted-proxy', '127.0.0.2',
                '--access-log', "$self->{dir}/access.log",
+               $self->{unix} ? ('--socket-mode', '0666') : (),
                @{ $self->{serve_args} });
     my $pid = fork // die;
     if ($pid == 0) {
