@@ -26,7 +26,7 @@ PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
         clean fuzz bench-smoke soak test-asan test-valgrind deb fleet \
-        fleet-diagram
+        fleet-diagram test-browser
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -70,6 +70,14 @@ unit-valgrind: $(UNIT_BINS)
 prove: all
 	prove $(PROVE_ARGS)
 
+# The admin console (console/) in Debian's chromium, driven by playwright-core
+# (tests/browser, `npm ci` by install-deps.sh) under node's test runner,
+# against a real pitctl serve, redis-server and nginx on free loopback
+# ports; screenshots of every screen at 1440 and 375 px in
+# build/screenshots/.
+test-browser: all
+	node --test --test-concurrency=1 tests/browser/
+
 # The Debian packages libnginx-mod-http-pit-auth and pit-auth-tools, built
 # by dpkg-buildpackage (debian/, dh_nginx) from a copy of the tree in
 # build/deb/src; the .debs land in build/deb/, checked by lintian.
@@ -84,6 +92,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-valgrind
 	$(MAKE) prove
+	$(MAKE) test-browser
 	$(MAKE) fleet FLEET_SHORT=1
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) soak SOAK_SECONDS=$(TEST_SOAK_SECONDS)
