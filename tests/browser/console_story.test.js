@@ -3,14 +3,15 @@
 // nginx -> edit scopes (same token; the new scope enforced, the removed
 // one 403) -> rotate later (both tokens 200; the countdown texts) ->
 // cancel rotation -> rotate later -> expire now (old 401) -> rotate now
-// (old 401, new 200) -> delete (401).  Screenshots of each screen.
+// (old 401, new 200) -> delete (401).  (console_screens.test.js takes
+// the screenshots.)
 
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { start } = require('./lib/stack');
-const { launch, open, shot, expectStatus, eventually } = require('./lib/browser');
+const { launch, open, expectStatus, eventually } = require('./lib/browser');
 
 const TOKEN_RE = /^pit-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -28,12 +29,11 @@ test.after(async () => {
 });
 
 // Clicks a button and Continue in the <dialog> that asks.
-async function confirm(page, button, title, shotName) {
+async function confirm(page, button, title) {
   await page.getByRole('button', { name: button, exact: true }).click();
   const dlg = page.locator('dialog[open]');
   await dlg.waitFor();
   assert.match(await dlg.locator('h2').textContent(), title);
-  if (shotName) await shot(page, shotName);
   const ok = dlg.locator('button[value="ok"]');
   await ok.click();
   await dlg.waitFor({ state: 'detached' });
@@ -69,7 +69,6 @@ test('the whole story, clicked through', async () => {
   await page.goto(stack.url('/'));
   await page.getByRole('heading', { name: 'Start by creating a private integration' }).waitFor();
   assert.match(page.url(), /#\/a\/acct-a$/);
-  await shot(page, 'empty');
 
   // -- create, step 1
   await page.getByRole('link', { name: 'Create new integration' }).click();
@@ -80,7 +79,6 @@ test('the whole story, clicked through', async () => {
   await page.getByLabel('Description').fill('Syncs contacts with Make');
   assert.equal(await page.locator('#name-count').textContent(), '12 / 200');
   assert.equal(await page.locator('#description-count').textContent(), '24 / 500');
-  await shot(page, 'create-basic');
   await page.getByRole('button', { name: 'Next' }).click();
 
   // -- create, step 2: search, choose, chips with labels, the ✓
@@ -96,7 +94,6 @@ test('the whole story, clicked through', async () => {
   const chips = await page.locator('.chips .chip').allTextContents();
   assert.deepEqual(chips.map((c) => c.trim()), ['View Contacts ×', 'View Locations ×']);
   await page.getByLabel('Search the scope catalogue').fill('');
-  await shot(page, 'create-scopes');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
 
   // -- the token page: the token once, Copy, the warning
@@ -104,7 +101,6 @@ test('the whole story, clicked through', async () => {
   const token = (await page.locator('output.token').textContent()).trim();
   assert.match(token, TOKEN_RE);
   assert.match(await page.locator('[data-screen="token"]').textContent(), /won’t be able to see it again/);
-  await shot(page, 'token');
   await page.getByRole('button', { name: 'Copy' }).click();
   await page.getByText('Copied').waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
@@ -131,7 +127,6 @@ test('the whole story, clicked through', async () => {
   }, 8000, 'last used of the token');
   const usedTitle = await page.locator('.token-panel dl.facts dd time').nth(1).getAttribute('title');
   assert.match(usedTitle, / UTC$/);
-  await shot(page, 'integration');
 
   // -- the list: columns, times with UTC on hover, Created By
   await page.getByRole('link', { name: 'Private Integrations', exact: true }).click();
@@ -141,22 +136,18 @@ test('the whole story, clicked through', async () => {
   const row = page.locator('tbody tr').first();
   assert.equal(await row.locator('td[data-label="Created By"]').textContent(), 'alice');
   assert.match(await row.locator('td[data-label="Created On"] time').getAttribute('title'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
-  await shot(page, 'list');
 
   // -- edit from the three-dot menu: same two steps, prefilled, Update
   await row.getByRole('button', { name: 'Actions for My Make App1' }).click();
-  await shot(page, 'list-menu');
   await page.getByRole('menuitem', { name: 'Edit' }).click();
   await page.getByRole('heading', { name: 'Edit integration' }).waitFor();
   assert.equal(await page.getByLabel('Name').inputValue(), 'My Make App1');
   assert.equal(await page.locator('#name-count').textContent(), '12 / 200');
-  await shot(page, 'edit-basic');
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByRole('button', { name: 'Remove View Contacts' }).click();
   await page.getByLabel('Search the scope catalogue').fill('edit contacts');
   await page.locator('.scope[data-scope="contacts.write"]').click();
   assert.match(await page.locator('.note').textContent(), /does not generate a new token/);
-  await shot(page, 'edit-scopes');
   await page.getByRole('button', { name: 'Update' }).click();
   await page.locator('.flash', { hasText: 'Updated. The token did not change' }).waitFor();
   assert.equal((await page.locator('.token.masked').textContent()).trim(), masked, 'same token');
@@ -166,7 +157,7 @@ test('the whole story, clicked through', async () => {
   await expectStatus(stack, token, 'GET', 403);
 
   // -- rotate later: both tokens work; the countdowns
-  await confirm(page, 'Rotate and expire this token later', /Rotate and expire this token later\?/, 'dialog-rotate-later');
+  await confirm(page, 'Rotate and expire this token later', /Rotate and expire this token later\?/);
   await page.locator('[data-screen="rotating"]').waitFor();
   const next1 = (await page.locator('output.token').textContent()).trim();
   assert.match(next1, TOKEN_RE);
@@ -175,7 +166,6 @@ test('the whole story, clicked through', async () => {
   assert.match(text, /This token automatically becomes primary after 6 days & 23 hours\./);
   assert.match(text, /This token will automatically expire in 6 days & 23 hours\./);
   assert.ok(text.includes(masked), 'the old token, masked');
-  await shot(page, 'rotating');
   await expectStatus(stack, token, 'POST', 200);
   await expectStatus(stack, next1, 'POST', 200);
   await noSecretsKept(page, [token, next1]);
@@ -184,13 +174,12 @@ test('the whole story, clicked through', async () => {
   await page.getByRole('link', { name: 'Integrations', exact: true }).click();
   await page.locator('[data-screen="list"]').waitFor();
   assert.equal((await page.locator('.pill.rotating').textContent()).trim(), 'old token expires in 6 days 23 hours');
-  await shot(page, 'list-rotating');
   await page.getByRole('link', { name: 'My Make App1' }).click();
   await page.locator('[data-screen="rotating"]').waitFor();
   assert.equal(await page.locator('output.token').count(), 0, 'the new token is not shown again');
 
   // -- cancel rotation: the new token stops, the old one stays
-  await confirm(page, 'Cancel rotation', /Cancel the rotation\?/, 'dialog-cancel-rotation');
+  await confirm(page, 'Cancel rotation', /Cancel the rotation\?/);
   await page.locator('[data-screen="integration"]').waitFor();
   await expectStatus(stack, next1, 'POST', 401);
   await expectStatus(stack, token, 'POST', 200);
@@ -200,17 +189,16 @@ test('the whole story, clicked through', async () => {
   await page.locator('[data-screen="rotating"]').waitFor();
   const next2 = (await page.locator('output.token').textContent()).trim();
   await expectStatus(stack, next2, 'POST', 200);
-  await confirm(page, 'Expire now', /Expire the old token now\?/, 'dialog-expire-now');
+  await confirm(page, 'Expire now', /Expire the old token now\?/);
   await page.locator('[data-screen="integration"]').waitFor();
   await expectStatus(stack, token, 'POST', 401);
   await expectStatus(stack, next2, 'POST', 200);
 
   // -- rotate now: the old one stops at once, the new one works
-  await confirm(page, 'Rotate and expire this token now', /Rotate and expire this token now\?/, 'dialog-rotate-now');
+  await confirm(page, 'Rotate and expire this token now', /Rotate and expire this token now\?/);
   await page.locator('.flash', { hasText: 'Token rotated' }).waitFor();
   const next3 = (await page.locator('output.token').textContent()).trim();
   assert.match(next3, TOKEN_RE);
-  await shot(page, 'rotated-now');
   await expectStatus(stack, next2, 'POST', 401);
   await expectStatus(stack, next3, 'POST', 200);
 
@@ -220,7 +208,6 @@ test('the whole story, clicked through', async () => {
   const audit = await page.locator('[data-screen="audit"] tbody').textContent();
   for (const a of ['create', 'edit', 'rotate', 'cancel', 'expire']) assert.match(audit, new RegExp(a, 'i'), `audit has ${a}`);
   assert.match(audit, /alice/);
-  await shot(page, 'audit');
 
   // -- delete, confirmed; the token stops
   await page.getByRole('link', { name: 'Integrations', exact: true }).click();
@@ -229,7 +216,6 @@ test('the whole story, clicked through', async () => {
   await page.getByRole('menuitem', { name: 'Delete' }).click();
   await page.locator('dialog[open]').waitFor();
   assert.match(await page.locator('dialog[open]').textContent(), /Delete My Make App1\?/);
-  await shot(page, 'dialog-delete');
   await page.locator('dialog[open] button[value="ok"]').click();
   await page.getByRole('heading', { name: 'Start by creating a private integration' }).waitFor();
   await expectStatus(stack, next3, 'POST', 401);
