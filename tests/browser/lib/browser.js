@@ -58,10 +58,13 @@ async function open(browser, stack, user, opts) {
   return page;
 }
 
+// The whole page; a modal dialog with the window only (its backdrop
+// covers the window).
 async function shot(page, name) {
   fs.mkdirSync(shotsDir, { recursive: true });
   const file = path.join(shotsDir, `${name}-${page.width}.png`);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+  const modal = await page.locator('dialog[open]').count();
+  await page.screenshot({ path: file, fullPage: !modal, animations: 'disabled', caret: 'hide' });
   return file;
 }
 
