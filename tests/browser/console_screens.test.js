@@ -19,7 +19,7 @@ const ids = {};
 
 test.before(async () => {
   stack = await start({
-    alice: { password: 'alice-pw', accounts: ['acct-s', 'acct-e', 'acct-t'] },
+    alice: { password: 'alice-pw', accounts: ['acct-s', 'acct-e', 'acct-t', 'acct-u'] },
     bob: { password: 'bob-pw', accounts: ['acct-b'] },
     dave: { password: 'dave-pw', accounts: ['acct-s'], deny: true },
   });
@@ -78,9 +78,9 @@ for (const width of [1440, 375]) {
     await snap(page, 'dialog-delete');
     await page.keyboard.press('Escape');
 
-    // create, both steps, in an account of its own
-    await page.goto(stack.url('/#/a/acct-t/new'));
-    await page.getByLabel('Name').fill(`Reporting dashboard ${width}`);
+    // create, both steps, in an account of its own (one per width)
+    await page.goto(stack.url(`/#/a/${width > 600 ? 'acct-t' : 'acct-u'}/new`));
+    await page.getByLabel('Name').fill('Reporting dashboard');
     await page.getByLabel('Description').fill('Reads contacts and opportunities for the weekly report');
     await snap(page, 'create-basic');
     await page.getByRole('button', { name: 'Next' }).click();
