@@ -227,3 +227,32 @@ test("the API's refusals are shown next to the field they name", async () => {
   assert.deepEqual(page.watch.dialogs, []);
   await page.context().close();
 });
+
+test('Copy without the clipboard API falls back to a selection and execCommand', async () => {
+  const page = await open(browser, stack, 'kim', { clipboard: false });
+  // as on plain http from another host, where navigator.clipboard is absent
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined, configurable: true });
+  });
+  await page.goto(stack.url('/#/a/acct-k/new'));
+  await page.getByLabel('Name').fill('Fallback copy');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('.scope[data-scope="contacts.readonly"]').click();
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.locator('[data-screen="token"]').waitFor();
+  const token = (await page.locator('output.token').textContent()).trim();
+  let copied = null;
+  await page.exposeFunction('pitCopied', (t) => { copied = t; });
+  await page.evaluate(() => document.addEventListener('copy', () => window.pitCopied(String(window.getSelection()))));
+  await page.getByRole('button', { name: 'Copy' }).click();
+  await page.locator('.copy-status').filter({ hasText: /Copied|Copy failed/ }).waitFor();
+  const status = await page.locator('.copy-status').textContent();
+  if (status === 'Copied') {
+    assert.equal(copied, token, 'execCommand copied the token');
+  } else {
+    assert.equal(await page.evaluate(() => String(window.getSelection()).trim()), token, 'the token is selected for a manual copy');
+  }
+  assert.equal(await page.locator('textarea').count(), 0, 'the helper textarea is gone');
+  assert.deepEqual(page.watch.errors, []);
+  await page.context().close();
+});
