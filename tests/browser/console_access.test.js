@@ -11,7 +11,9 @@ const assert = require('node:assert/strict');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
-const { start, top } = require('./lib/stack');
+const { execFile, spawn } = require('child_process');
+const os = require('os');
+const { start, top, freePort } = require('./lib/stack');
 const { launch, open } = require('./lib/browser');
 
 let stack;
@@ -218,5 +220,59 @@ test('only the files listed at start-up: no path reaches another file', async ()
     // and the path ends at the NUL, one of the console's own files
     assert.ok(st === 404 || st === 400 || (st === 200 && own.has(body)), `${p}: ${st}`);
     assert.doesNotMatch(body, /root:|pitctl_static|^#|THE ISSUE/, p);
+  }
+});
+
+test('pitctl serve --console: what it loads, and a directory that is not there', async () => {
+  const pitctl = path.join(top, 'build', 'pitctl');
+  const redis = `redis://127.0.0.1:${stack.redisPort}`;
+  const bad = await new Promise((resolve) => {
+    execFile(pitctl, ['--redis', redis, 'serve', '--listen', '127.0.0.1:0', '--console', '/nonexistent/console'],
+      (err, out, errOut) => resolve({ code: err ? err.code : 0, errOut }));
+  });
+  assert.equal(bad.code, 1, 'a usage error (EXIT_USAGE)');
+  assert.match(bad.errOut, /--console \/nonexistent\/console: not a directory/);
+
+  // a directory with a link to a file elsewhere, a dot file, a type it
+  // does not serve: only index.html is served
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pit-console-dir-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>x</title>');
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'passwd.txt'));
+    fs.symlinkSync('/etc', path.join(dir, 'etc'));
+    fs.writeFileSync(path.join(dir, '.secret.txt'), 'secret');
+    fs.writeFileSync(path.join(dir, 'run.sh'), 'echo');
+    const port = await freePort();
+    const p = spawn(pitctl, ['--redis', redis, 'serve', '--listen', `127.0.0.1:${port}`, '--console', dir], { stdio: 'ignore' });
+    try {
+      const end = Date.now() + 5000;
+      let st = 0;
+      while (Date.now() < end) {
+        try { [st] = await raw(port, '/'); break; } catch (e) { await new Promise((r) => setTimeout(r, 50)); }
+      }
+      assert.equal(st, 200);
+      for (const q of ['/passwd.txt', '/etc/passwd', '/etc/hostname', '/.secret.txt', '/run.sh']) {
+        const [code, body] = await raw(port, q);
+        assert.equal(code, 404, q);
+        assert.doesNotMatch(body, /root:|secret|echo/, q);
+      }
+    } finally {
+      p.kill('SIGTERM');
+    }
+    // --console none: no files at all
+    const port2 = await freePort();
+    const q = spawn(pitctl, ['--redis', redis, 'serve', '--listen', `127.0.0.1:${port2}`, '--console', 'none'], { stdio: 'ignore' });
+    try {
+      const end = Date.now() + 5000;
+      let st = 0;
+      while (Date.now() < end) {
+        try { [st] = await raw(port2, '/'); break; } catch (e) { await new Promise((r) => setTimeout(r, 50)); }
+      }
+      assert.equal(st, 404);
+    } finally {
+      q.kill('SIGTERM');
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
