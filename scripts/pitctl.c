@@ -72,6 +72,7 @@ static const char  *usage_text =
 "  serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...\n"
 "        [--identity-header NAME] [--origin URL] [--issue-rate N]\n"
 "        [--threads N] [--access-log FILE|-] [--socket-mode MODE]\n"
+"        [--console DIR|none]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
 "     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
 "       [?sentinel_user=U&sentinel_password=P]\n"
