@@ -76,9 +76,14 @@ async function route() {
     const first = me.accounts[0];
     if (first) { location.replace(link.list(first)); return; }
     accountNav(null);
-    show(h('section', { class: 'panel empty' },
-      h('h1', {}, 'Choose an account'),
-      h('p', {}, 'You manage the private integrations of every account: type an account id above and press Open.')));
+    show(me.all
+      ? h('section', { class: 'panel empty', 'data-screen': 'choose' },
+        h('h1', {}, 'Choose an account'),
+        h('p', {}, 'You manage the private integrations of every account: type an account id above and press Open.'))
+      : h('section', { class: 'panel notice', 'data-screen': 'no-account' },
+        h('h1', {}, 'You do not manage any account yet'),
+        h('p', {}, 'An administrator of this platform can give you accounts with ',
+          h('code', {}, `pitctl admin edit ${me.name} --account ID`), '.')));
     return;
   }
   accountNav(r.acct);

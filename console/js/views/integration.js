@@ -6,7 +6,7 @@ import { api, intPath } from '../api.js';
 import { h } from '../dom.js';
 import { duration } from '../format.js';
 import { state, catalogue, scopeLabel, takeOnce } from '../state.js';
-import { show, time, confirmDialog, tokenBox, errorBox, flash, backLink } from '../ui.js';
+import { show, time, confirmDialog, tokenBox, flash, backLink } from '../ui.js';
 import { link, go } from '../nav.js';
 import { deleteFlow } from './list.js';
 import { showApiError } from './denied.js';
