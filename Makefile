@@ -76,7 +76,8 @@ prove: all
 # ports; screenshots of every screen at 1440 and 375 px in
 # build/screenshots/.
 # One test file at a time where node knows how (20.10 and later).
-test-browser: all
+test-browser: deps
+	$(MAKE) all
 	@conc=; if node --test-concurrency=1 -e '' 2>/dev/null; then \
 	    conc=--test-concurrency=1; fi; \
 	echo "node --test $$conc tests/browser/"; \
