@@ -217,7 +217,7 @@ start() {
     "$pitctl" --as demo admin add demo --account demo-location >/dev/null
     "$pitctl" serve --listen "127.0.0.1:$serve_port" \
         --trusted-proxy 127.0.0.2 --access-log "$run/serve.log" \
-        --console "$repo/console" 2>>"$run/serve.log" &
+        --console "$repo/console" >>"$run/serve.log" 2>&1 &
     echo $! > "$run/serve.pid"
     for i in $(seq 50); do
         curl -fs "http://127.0.0.1:$serve_port/healthz" >/dev/null 2>&1 \
