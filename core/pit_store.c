@@ -48,6 +48,7 @@ struct pit_store_s {
     unsigned char   hash_key[PIT_HASH_KEY_MAX];
     size_t          hash_key_len;
     char            actor[PIT_CREATED_BY_MAX_BYTES + 1];
+    char            peer[PIT_AUDIT_PEER_MAX + 1];
     char            err[512];             /* last Redis error, no secrets */
     int             wait_replicas;        /* WAIT after each change */
     int             force_meta;           /* overwrite a disagreeing mark */
@@ -589,6 +590,13 @@ void
 pit_store_set_actor(pit_store_t *st, const char *who)
 {
     snprintf(st->actor, sizeof(st->actor), "%s", who);
+}
+
+
+void
+pit_store_set_peer(pit_store_t *st, const char *peer)
+{
+    snprintf(st->peer, sizeof(st->peer), "%s", peer ? peer : "");
 }
 
 
@@ -1438,6 +1446,14 @@ batch_audit_fields(pit_store_t *st, pit_batch_t *b, const char *action,
 
     snprintf(maxlen, sizeof(maxlen), "%d", PIT_AUDIT_MAXLEN);
     snprintf(at, sizeof(at), "%lld", (long long) now);
+
+    if (st->peer[0] != '\0') {
+        return batch_add(b, 24, "XADD", key, "MAXLEN", "~", maxlen, "*",
+                         "at", at, "who", st->actor, "action", action,
+                         "iid", iid, "name", name, "acct", acct,
+                         "detail", detail, "change", st->marker,
+                         "peer", st->peer);
+    }
 
     return batch_add(b, 22, "XADD", key, "MAXLEN", "~", maxlen, "*",
                      "at", at, "who", st->actor, "action", action,
@@ -2396,6 +2412,9 @@ audit_entry_of(const redisReply *r, pit_audit_entry_t *e)
 
         } else if (strcmp(k->str, "detail") == 0) {
             snprintf(e->detail, sizeof(e->detail), "%s", v->str);
+
+        } else if (strcmp(k->str, "peer") == 0) {
+            snprintf(e->peer, sizeof(e->peer), "%s", v->str);
         }
     }
 }

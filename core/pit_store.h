@@ -27,6 +27,7 @@
 #define PIT_STORE_RETRIES  50
 #define PIT_STORE_FAILOVER_MS  10000   /* sentinel URLs: default bound */
 #define PIT_AUDIT_FIELD_MAX 256
+#define PIT_AUDIT_PEER_MAX  63
 
 typedef struct pit_store_s  pit_store_t;
 
@@ -39,6 +40,7 @@ typedef struct {
     char  name[PIT_NAME_MAX_BYTES + 1];  /* the integration's name */
     char  account[PIT_ACCOUNT_MAX + 1];  /* and account ("" if none) */
     char  detail[PIT_AUDIT_FIELD_MAX + 1];
+    char  peer[PIT_AUDIT_PEER_MAX + 1];  /* "" for the command line */
 } pit_audit_entry_t;
 
 /* Which audit entries pit_store_audit_query() returns. */
@@ -83,11 +85,14 @@ const char *pit_store_error(const pit_store_t *st);
 
 /*
  * Sets the hash key (NULL = plain SHA-256); the store keeps a copy.
- * Sets the actor recorded in audit entries ("pitctl" by default).
+ * Sets the actor recorded in audit entries ("pitctl" by default), and
+ * the peer address it acts from (field "peer", pitctl serve's client;
+ * NULL or "": none, the field is left out).
  */
 void pit_store_set_hash_key(pit_store_t *st, const unsigned char *key,
     size_t key_len);
 void pit_store_set_actor(pit_store_t *st, const char *who);
+void pit_store_set_peer(pit_store_t *st, const char *peer);
 
 /*
  * Every change first reads the store mark (<prefix>meta, pit_meta.h): it

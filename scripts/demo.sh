@@ -133,7 +133,17 @@ http {
     }
     server {
         listen 127.0.0.1:$admin_port;
-        # the console (/, pitctl serve --console) and the admin API (/v1/)
+        # the admin API (/api/v1/...) and the console (/, pitctl serve
+        # --console): the same auth_basic, both to pitctl serve
+        location /api/ {
+            auth_basic \$pit_admin_realm;
+            auth_basic_user_file $run/htpasswd;
+            proxy_set_header X-Remote-User \$remote_user;
+            proxy_set_header Authorization \$pit_admin_bearer;
+            proxy_set_header Host \$http_host;
+            proxy_bind 127.0.0.2;
+            proxy_pass http://127.0.0.1:$serve_port;
+        }
         location / {
             auth_basic \$pit_admin_realm;
             auth_basic_user_file $run/htpasswd;
@@ -228,16 +238,16 @@ start() {
     echo "admin user: demo   password (shown once): $admin_pw"
     echo "console:    $admin/   (sign in as demo with that password)"
     say "create an integration through the admin API: 201 and its token"
-    echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/v1/accounts/demo-location/integrations"
+    echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/api/v1/accounts/demo-location/integrations"
     curl -sS -u "demo:$admin_pw" -H 'Content-Type: application/json' \
         -d '{"name":"Made through the API","scopes":["contacts.readonly"]}' \
-        "$admin/v1/accounts/demo-location/integrations" \
+        "$admin/api/v1/accounts/demo-location/integrations" \
         | sed -E 's/"(pit-[0-9a-f]{4})[0-9a-f-]{28}([0-9a-f]{4})"/"\1…\2 (shown once)"/'
     echo
     say "list the account's integrations through the admin API"
-    echo "\$ curl -u demo:\$PASSWORD $admin/v1/accounts/demo-location/integrations"
+    echo "\$ curl -u demo:\$PASSWORD $admin/api/v1/accounts/demo-location/integrations"
     curl -sS -u "demo:$admin_pw" \
-        "$admin/v1/accounts/demo-location/integrations" \
+        "$admin/api/v1/accounts/demo-location/integrations" \
         | perl -MJSON::PP -0777 -ne 'for (@{decode_json($_)}) {
               printf "  %s  %-24s  %s  created by %s\n", $_->{id}, $_->{name},
                      join(",", @{$_->{scopes}}), $_->{created_by} }'
@@ -251,7 +261,7 @@ start() {
   token:                   in $run/demo.token
   pitctl:                  PIT_REDIS_URL=$PIT_REDIS_URL $pitctl list
   cache counters:          $api/pit_auth_stats
-  admin API (auth_basic):  $admin/v1/  user demo (password above)
+  admin API (auth_basic):  $admin/api/v1/  user demo (password above)
   console (browser):       $admin/  login: demo, the password above
                            pitctl serve on 127.0.0.1:$serve_port, log $run/serve.log
   logs:                    $run/error.log, $run/access.log

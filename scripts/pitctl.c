@@ -65,12 +65,13 @@ static const char  *usage_text =
 "  doctor [--nginx-conf FILE|-]\n"
 "  export [--account ID]\n"
 "  import FILE|- [--dry-run] [--replace]\n"
-"  admin add USER (--account ID... | --all) [--deny]\n"
-"  admin edit USER [--account ID...] [--all] [--allow|--deny]\n"
+"  admin add USER (--account ID... | --all-accounts) [--deny]\n"
 "  admin list | admin show USER | admin remove USER\n"
+"  admin allow USER | admin deny USER\n"
 "  admin token USER | admin token-revoke USER [HINT]\n"
-"  serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...\n"
-"        [--identity-header NAME] [--origin URL] [--issue-rate N]\n"
+"  serve [--listen 127.0.0.1:8089 | unix:PATH] [--redis URL] [--prefix P]\n"
+"        [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]...\n"
+"        [--user-header NAME] [--origin URL] [--issue-rate N]\n"
 "        [--threads N] [--access-log FILE|-] [--socket-mode MODE]\n"
 "        [--console DIR|none]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
@@ -1084,6 +1085,7 @@ audit_row(const pit_audit_entry_t *e, void *arg)
         json_object_set_new(o, "name", json_string(e->name));
         json_object_set_new(o, "account", json_string(e->account));
         json_object_set_new(o, "detail", json_string(e->detail));
+        json_object_set_new(o, "peer", json_string(e->peer));
         json_array_append_new(as->array, o);
         return 0;
     }

@@ -118,7 +118,8 @@ json_t *pitctl_json_integration(const pit_integration_t *in,
 json_t *pitctl_json_scopes(const pit_scope_set_t *set);
 json_t *pitctl_json_time(int64_t ms);
 
-/* An admin as pitctl admin --json and GET /v1/me show it (no hashes). */
+/* An admin as pitctl admin --json and GET /api/v1/me show it (no
+ * hashes). */
 json_t *pitctl_json_admin(const pit_admin_t *a);
 
 int pitctl_cmd_scopes(pitctl_t *p);

@@ -8,11 +8,14 @@
  * its audit entry in one MULTI/EXEC (pit_store_admin_update), the
  * operator as "who".
  *
- *   admin add USER (--account ID... | --all) [--deny]
- *   admin edit USER [--account ID...] [--all] [--allow | --deny]
+ *   admin add USER (--account ID... | --all-accounts) [--deny]
  *   admin list | admin show USER | admin remove USER
+ *   admin allow USER | admin deny USER   the seed's per-user switch
  *   admin token USER               a new admin token, shown once
  *   admin token-revoke USER [HINT] one token (by its hint), or all
+ *
+ * Aliases kept from before: --all (--all-accounts), and admin edit USER
+ * [--account ID...] [--all-accounts] [--allow | --deny].
  */
 
 #include <stdio.h>
@@ -26,9 +29,9 @@
 #include "pitctl.h"
 
 static const pitctl_command_t  admin_me = { "admin", NULL,
-    "admin add USER (--account ID... | --all) [--deny] | "
-    "admin edit USER [--account ID...] [--all] [--allow|--deny] | "
+    "admin add USER (--account ID... | --all-accounts) [--deny] | "
     "admin list | admin show USER | admin remove USER | "
+    "admin allow USER | admin deny USER | "
     "admin token USER | admin token-revoke USER [HINT]" };
 
 /* What one admin command asks of the record. */
@@ -36,7 +39,7 @@ typedef struct {
     int                 create;       /* add: refuse an existing admin */
     int                 edit;         /* edit: refuse an absent admin */
     int                 remove;
-    int                 all;          /* --all */
+    int                 all;          /* --all-accounts */
     int                 allow;        /* 1 --allow, 0 --deny, -1 neither */
     int                 naccounts;
     const char         *accounts[PIT_ADMIN_ACCOUNTS_MAX];
@@ -50,7 +53,8 @@ typedef struct {
  * Output
  * --------------------------------------------------------------------- */
 
-/* The admin as pitctl --json and GET /v1/me show it (no token hash). */
+/* The admin as pitctl --json and GET /api/v1/me show it (no token
+ * hash). */
 static json_t *
 admin_json(const pit_admin_t *a)
 {
@@ -232,8 +236,8 @@ admin_fail(pitctl_t *p, pit_err_t rc, const char *what, const char *user,
 {
     switch (rc) {
     case PIT_ERR_CONFLICT:
-        return pitctl_fail(EXIT_CONFLICT, "admin %s: %s already exists "
-                           "(admin edit changes it)", what, user);
+        return pitctl_fail(EXIT_CONFLICT, "admin %s: %s already exists",
+                           what, user);
     case PIT_ERR_NOT_FOUND:
         if (ch != NULL && ch->revoke != NULL && ch->revoke[0] != '\0') {
             return pitctl_fail(EXIT_NOT_FOUND, "admin %s: %s has no token "
@@ -324,7 +328,8 @@ admin_change(pitctl_t *p, const char *what, const char *user,
 }
 
 
-/* Reads --account ID, --all, --allow, --deny from argv[from..]. */
+/* Reads --account ID, --all-accounts (--all), --allow, --deny from
+ * argv[from..]. */
 static int
 admin_options(pitctl_t *p, int from, admin_change_t *ch)
 {
@@ -346,7 +351,9 @@ admin_options(pitctl_t *p, int from, admin_change_t *ch)
             continue;
         }
 
-        if (strcmp(p->argv[i], "--all") == 0) {
+        if (strcmp(p->argv[i], "--all-accounts") == 0
+            || strcmp(p->argv[i], "--all") == 0)
+        {
             ch->all = 1;
         } else if (strcmp(p->argv[i], "--allow") == 0) {
             ch->allow = 1;
@@ -476,6 +483,16 @@ pitctl_cmd_admin(pitctl_t *p)
         return admin_fail(p, PIT_ERR_FIELD, sub, user, NULL);
     }
 
+    if (strcmp(sub, "allow") == 0 || strcmp(sub, "deny") == 0) {
+        if (p->argc > 2) {
+            return pitctl_usage_error(&admin_me, "unexpected argument \"%s\"",
+                                      p->argv[2]);
+        }
+        ch.edit = 1;
+        ch.allow = (sub[0] == 'a');
+        return admin_change(p, sub, user, &ch, NULL);
+    }
+
     if (strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0
         || strcmp(sub, "token") == 0)
     {
@@ -511,7 +528,8 @@ pitctl_cmd_admin(pitctl_t *p)
         if (sub[0] == 'a') {
             if (ch.all == (ch.naccounts > 0)) {
                 return pitctl_usage_error(&admin_me, "%s", "admin add: give "
-                                          "--account ID... or --all");
+                                          "--account ID... or "
+                                          "--all-accounts");
             }
             ch.create = 1;
             return admin_change(p, "add", user, &ch, NULL);

@@ -49,7 +49,7 @@ typedef struct {
     int              unix_socket;         /* listening on a unix socket */
     size_t           nproxies;
     api_cidr_t       proxies[API_PROXIES_MAX];
-    const char      *identity_header;     /* default X-Remote-User */
+    const char      *user_header;         /* --user-header, X-Remote-User */
     const char      *origin;              /* NULL: the Host's */
     int              issue_rate;          /* per admin per minute, 0 off */
     int              access_fd;           /* access log */
@@ -98,8 +98,9 @@ void api_store_drop(api_server_t *srv, pit_err_t rc);
 /*
  * Queues a JSON response (takes v; NULL: no body) with the API's headers
  * (Content-Type, Cache-Control: no-store, nosniff) and hdrs, NULL or
- * name, value, ..., NULL.  api_error() answers {"error": {"status",
- * "code", "message", "field"?}}.
+ * name, value, ..., NULL.  api_error() answers HighLevel's body, like
+ * the nginx module's: {"statusCode":N,"message":"...","error":"Reason
+ * Phrase"}, then the extra members "code" and "field" (if any).
  */
 enum MHD_Result api_reply(struct MHD_Connection *c, api_req_t *req,
     int status, json_t *v, const char *const *hdrs);

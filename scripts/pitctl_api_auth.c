@@ -4,7 +4,7 @@
  * Identity, in this order:
  *   - "Authorization: Bearer pat-..." (an admin token, from any peer):
  *     the admin whose record lists the token's hash;
- *   - else the identity header (X-Remote-User), believed only from a
+ *   - else the --user-header (X-Remote-User), believed only from a
  *     trusted peer: a unix socket listener (its file mode says who may
  *     connect), or a TCP peer inside a --trusted-proxy CIDR.  The front
  *     proxy sets it from what it authenticated and overwrites whatever a
@@ -173,7 +173,7 @@ api_authenticate(api_server_t *srv, struct MHD_Connection *c,
     *code = "unauthorized";
     auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     user = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                       srv->identity_header);
+                                       srv->user_header);
     if (user != NULL && user[0] == '\0') {
         user = NULL;
     }

@@ -1,18 +1,22 @@
 /*
  * pitctl serve: the routes of the admin API and their handlers.
  *
- *   GET    /healthz                                          no identity
- *   GET    /v1/me
- *   GET    /v1/scopes
- *   GET    /v1/accounts/{account}/integrations
- *   POST   /v1/accounts/{account}/integrations               issues
- *   GET    /v1/accounts/{account}/integrations/{id}
- *   PATCH  /v1/accounts/{account}/integrations/{id}          If-Match
- *   DELETE /v1/accounts/{account}/integrations/{id}          If-Match
- *   POST   /v1/accounts/{account}/integrations/{id}/rotate   issues
- *   POST   /v1/accounts/{account}/integrations/{id}/cancel-rotation
- *   POST   /v1/accounts/{account}/integrations/{id}/expire-now
- *   GET    /v1/accounts/{account}/audit
+ *   GET    /healthz                                      no identity
+ *   GET    /api/v1/me
+ *   GET    /api/v1/scopes
+ *   GET    /api/v1/accounts/{account}/integrations
+ *   POST   /api/v1/accounts/{account}/integrations           issues
+ *   GET    /api/v1/accounts/{account}/integrations/{id}
+ *   PATCH  /api/v1/accounts/{account}/integrations/{id}      If-Match
+ *   DELETE /api/v1/accounts/{account}/integrations/{id}      If-Match
+ *   POST   /api/v1/accounts/{account}/integrations/{id}/rotate   issues
+ *   POST   /api/v1/accounts/{account}/integrations/{id}/cancel-rotation
+ *   POST   /api/v1/accounts/{account}/integrations/{id}/expire-now
+ *   GET    /api/v1/accounts/{account}/audit
+ *
+ * Errors answer HighLevel's body, like the nginx module's:
+ * {"statusCode":400,"message":"name: ...","error":"Bad Request",
+ *  "code":"invalid","field":"name"} (code and field: extra members).
  *
  * Before a body is read (api_route_begin): 404/405 for the route, 401 for
  * nobody, 403 for an admin of another account or one not allowed private
@@ -111,13 +115,34 @@ api_status_of(pit_err_t rc, const char **code)
 static enum MHD_Result
 api_fail(api_ctx_t *x, const pitctl_result_t *res)
 {
-    const char  *code;
+    const char  *code, *msg, *at;
+    char         named[sizeof(res->msg) + sizeof(res->field) + 4];
+    size_t       fl;
     int          status;
 
     status = api_status_of(res->rc, &code);
     api_store_drop(x->srv, res->rc);
 
-    return api_error(x->c, x->req, status, code, res->field, res->msg,
+    /* a message with a field at fault (400, a taken name's 409) starts
+     * with it: "name: ..." (the operation's own "create: " prefix is the
+     * command line's) */
+    msg = res->msg;
+    fl = strlen(res->field);
+    if (fl > 0) {
+        for (at = res->msg; (at = strstr(at, res->field)) != NULL; at++) {
+            if (at[fl] == ':' && (at == res->msg || at[-1] == ' ')) {
+                break;
+            }
+        }
+        if (at != NULL) {
+            msg = at;
+        } else {
+            snprintf(named, sizeof(named), "%s: %s", res->field, res->msg);
+            msg = named;
+        }
+    }
+
+    return api_error(x->c, x->req, status, code, res->field, msg,
                      status == MHD_HTTP_SERVICE_UNAVAILABLE
                      ? (const char *const []) { "Retry-After", "1", NULL }
                      : NULL);
@@ -365,7 +390,7 @@ h_create(api_ctx_t *x)
 
     rc = pitctl_op_create(x->st, in, 0, token, x->now, &res);
     if (rc == PIT_OK || rc == PIT_ERR_REPLICATION) {
-        snprintf(base, sizeof(base), "/v1/accounts/%s/integrations",
+        snprintf(base, sizeof(base), "/api/v1/accounts/%s/integrations",
                  x->req->acct);
         ret = api_integration(x, MHD_HTTP_CREATED, in, token, base);
     } else {
@@ -601,6 +626,7 @@ audit_row(const pit_audit_entry_t *e, void *arg)
     json_object_set_new(o, "name", json_string(e->name));
     json_object_set_new(o, "account", json_string(e->account));
     json_object_set_new(o, "detail", json_string(e->detail));
+    json_object_set_new(o, "peer", json_string(e->peer));
     json_array_append_new(arg, o);
     return 0;
 }
@@ -661,20 +687,21 @@ h_audit(api_ctx_t *x)
 
 static const api_route_t  api_routes[] = {
     { "GET", "/healthz", 0, 0, 1, h_health },
-    { "GET", "/v1/me", 0, 0, 0, h_me },
-    { "GET", "/v1/scopes", 0, 0, 0, h_scopes },
-    { "GET", "/v1/accounts/{a}/integrations", 0, 0, 0, h_list },
-    { "POST", "/v1/accounts/{a}/integrations", 1, 1, 0, h_create },
-    { "GET", "/v1/accounts/{a}/integrations/{i}", 0, 0, 0, h_get },
-    { "PATCH", "/v1/accounts/{a}/integrations/{i}", 1, 0, 0, h_edit },
-    { "DELETE", "/v1/accounts/{a}/integrations/{i}", 0, 0, 0, h_delete },
-    { "POST", "/v1/accounts/{a}/integrations/{i}/rotate", 1, 1, 0,
+    { "GET", "/api/v1/me", 0, 0, 0, h_me },
+    { "GET", "/api/v1/scopes", 0, 0, 0, h_scopes },
+    { "GET", "/api/v1/accounts/{a}/integrations", 0, 0, 0, h_list },
+    { "POST", "/api/v1/accounts/{a}/integrations", 1, 1, 0, h_create },
+    { "GET", "/api/v1/accounts/{a}/integrations/{i}", 0, 0, 0, h_get },
+    { "PATCH", "/api/v1/accounts/{a}/integrations/{i}", 1, 0, 0, h_edit },
+    { "DELETE", "/api/v1/accounts/{a}/integrations/{i}", 0, 0, 0,
+      h_delete },
+    { "POST", "/api/v1/accounts/{a}/integrations/{i}/rotate", 1, 1, 0,
       h_rotate },
-    { "POST", "/v1/accounts/{a}/integrations/{i}/cancel-rotation", 1, 0, 0,
-      h_cancel },
-    { "POST", "/v1/accounts/{a}/integrations/{i}/expire-now", 1, 0, 0,
+    { "POST", "/api/v1/accounts/{a}/integrations/{i}/cancel-rotation", 1, 0,
+      0, h_cancel },
+    { "POST", "/api/v1/accounts/{a}/integrations/{i}/expire-now", 1, 0, 0,
       h_expire },
-    { "GET", "/v1/accounts/{a}/audit", 0, 0, 0, h_audit },
+    { "GET", "/api/v1/accounts/{a}/audit", 0, 0, 0, h_audit },
 };
 
 #define API_NROUTES  (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -853,6 +880,7 @@ api_route_finish(api_server_t *srv, struct MHD_Connection *c,
                                                       NULL });
         }
         pit_store_set_actor(x.st, req->admin.name);
+        pit_store_set_peer(x.st, req->peer);
     }
 
     return x.route->handler(&x);

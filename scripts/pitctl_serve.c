@@ -2,11 +2,16 @@
  * pitctl serve: the admin API over HTTP (libmicrohttpd), behind a front
  * proxy that authenticates admins (see README "Admin API").
  *
- *   pitctl [--redis URL] [--prefix P] [--hash-key FILE] serve
- *       --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]...
- *       [--identity-header NAME] [--origin URL] [--issue-rate N]
+ *   pitctl serve [--listen 127.0.0.1:8089 | unix:PATH] [--redis URL]
+ *       [--prefix P] [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]...
+ *       [--user-header NAME] [--origin URL] [--issue-rate N]
  *       [--threads N] [--access-log FILE|-] [--socket-mode MODE]
  *       [--console DIR|none]
+ *
+ * --listen defaults to 127.0.0.1:8089 (loopback); --user-header to
+ * X-Remote-User (--identity-header: its old name, still read).  --redis,
+ * --prefix and --hash-key may also come before "serve", as for every
+ * command.
  *
  * Each of libmicrohttpd's threads has its own synchronous store
  * connection, opened on first use and dropped when Redis fails (the next
@@ -40,9 +45,12 @@
 #define SERVE_DRAIN_MS         10000
 #define SERVE_STORE_TIMEOUT_MS 5000
 
+#define SERVE_LISTEN_DEFAULT   "127.0.0.1:8089"
+
 static const pitctl_command_t  serve_me = { "serve", NULL,
-    "serve --listen ADDR:PORT|unix:PATH [--trusted-proxy CIDR]... "
-    "[--identity-header NAME] [--origin URL] [--issue-rate N] "
+    "serve [--listen 127.0.0.1:8089 | unix:PATH] [--redis URL] "
+    "[--prefix P] [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]... "
+    "[--user-header NAME] [--origin URL] [--issue-rate N] "
     "[--threads N] [--access-log FILE|-] [--socket-mode MODE] "
     "[--console DIR|none]" };
 
@@ -102,23 +110,14 @@ api_store_drop(api_server_t *srv, pit_err_t rc)
  * Responses
  * --------------------------------------------------------------------- */
 
-enum MHD_Result
-api_reply(struct MHD_Connection *c, api_req_t *req, int status, json_t *v,
+/* Queues s (taken; NULL: no body) with the API's headers. */
+static enum MHD_Result
+api_send(struct MHD_Connection *c, api_req_t *req, int status, char *s,
     const char *const *hdrs)
 {
     struct MHD_Response  *r;
     enum MHD_Result       ret;
-    char                 *s;
     size_t                i;
-
-    s = NULL;
-    if (v != NULL) {
-        s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        json_decref(v);
-        if (s == NULL) {
-            status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
 
     r = MHD_create_response_from_buffer(s ? strlen(s) : 0, s ? s : "",
                                         s ? MHD_RESPMEM_MUST_FREE
@@ -150,23 +149,95 @@ api_reply(struct MHD_Connection *c, api_req_t *req, int status, json_t *v,
 
 
 enum MHD_Result
+api_reply(struct MHD_Connection *c, api_req_t *req, int status, json_t *v,
+    const char *const *hdrs)
+{
+    char  *s;
+
+    s = NULL;
+    if (v != NULL) {
+        s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        json_decref(v);
+        if (s == NULL) {
+            status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return api_send(c, req, status, s, hdrs);
+}
+
+
+/* The reason phrase of status, as HighLevel's "error" names it. */
+static const char *
+api_reason(int status)
+{
+    switch (status) {
+    case MHD_HTTP_BAD_REQUEST:
+        return "Bad Request";
+    case MHD_HTTP_UNAUTHORIZED:
+        return "Unauthorized";
+    case MHD_HTTP_FORBIDDEN:
+        return "Forbidden";
+    case MHD_HTTP_NOT_FOUND:
+        return "Not Found";
+    case MHD_HTTP_METHOD_NOT_ALLOWED:
+        return "Method Not Allowed";
+    case MHD_HTTP_CONFLICT:
+        return "Conflict";
+    case MHD_HTTP_CONTENT_TOO_LARGE:
+        return "Payload Too Large";
+    case MHD_HTTP_UNSUPPORTED_MEDIA_TYPE:
+        return "Unsupported Media Type";
+    case MHD_HTTP_TOO_MANY_REQUESTS:
+        return "Too Many Requests";
+    case MHD_HTTP_SERVICE_UNAVAILABLE:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+
+/*
+ * HighLevel's error body, as the nginx module answers it:
+ * {"statusCode":N,"message":"...","error":"Reason Phrase"} and a newline,
+ * then the extra members "code" (machine-readable) and "field" (if any).
+ */
+enum MHD_Result
 api_error(struct MHD_Connection *c, api_req_t *req, int status,
     const char *code, const char *field, const char *msg,
     const char *const *hdrs)
 {
-    json_t  *o, *e;
+    json_t  *o;
+    char    *s, *line;
+    size_t   n;
 
     o = json_object();
-    e = json_object();
-    json_object_set_new(e, "status", json_integer(status));
-    json_object_set_new(e, "code", json_string(code));
-    json_object_set_new(e, "message", json_string(msg));
+    json_object_set_new(o, "statusCode", json_integer(status));
+    json_object_set_new(o, "message", json_string(msg));
+    json_object_set_new(o, "error", json_string(api_reason(status)));
+    json_object_set_new(o, "code", json_string(code));
     if (field != NULL && field[0] != '\0') {
-        json_object_set_new(e, "field", json_string(field));
+        json_object_set_new(o, "field", json_string(field));
     }
-    json_object_set_new(o, "error", e);
 
-    return api_reply(c, req, status, o, hdrs);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER
+                      | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (s == NULL) {
+        return api_send(c, req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, hdrs);
+    }
+
+    n = strlen(s);
+    line = realloc(s, n + 2);
+    if (line == NULL) {
+        free(s);
+        return MHD_NO;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+
+    return api_send(c, req, status, line, hdrs);
 }
 
 
@@ -493,9 +564,17 @@ serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
     for (i = 0; i < p->argc; i++) {
         if ((r = pitctl_opt_value(p->argc, p->argv, &i, "--listen",
                                   listen_spec))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--user-header",
+                                     &srv->user_header))
             || (r = pitctl_opt_value(p->argc, p->argv, &i,
                                      "--identity-header",
-                                     &srv->identity_header))
+                                     &srv->user_header))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--redis",
+                                     &p->redis_url))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--prefix",
+                                     &p->prefix))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--hash-key",
+                                     &p->hash_key_file))
             || (r = pitctl_opt_value(p->argc, p->argv, &i, "--origin",
                                      &srv->origin))
             || (r = pitctl_opt_value(p->argc, p->argv, &i, "--access-log",
@@ -518,7 +597,7 @@ serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
                    != PIT_OK)
             {
                 return pitctl_fail(EXIT_USAGE, "serve: --trusted-proxy takes "
-                                   "an address or CIDR (at most %d)",
+                                   "ADDR or ADDR/BITS (at most %d)",
                                    API_PROXIES_MAX);
             }
             srv->nproxies++;
@@ -564,7 +643,12 @@ serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
     }
 
     if (*listen_spec == NULL) {
-        return pitctl_usage_error(&serve_me, "%s", "--listen is required");
+        *listen_spec = SERVE_LISTEN_DEFAULT;
+    }
+
+    if (srv->user_header[0] == '\0') {
+        return pitctl_usage_error(&serve_me, "%s", "--user-header needs a "
+                                  "header name");
     }
 
     if (*threads < 1 || *threads > SERVE_THREADS_MAX) {
@@ -640,7 +724,7 @@ pitctl_cmd_serve(pitctl_t *p)
     }
 
     srv->p = p;
-    srv->identity_header = "X-Remote-User";
+    srv->user_header = "X-Remote-User";
     srv->issue_rate = 30;
     srv->access_fd = STDERR_FILENO;
     listen_spec = access = console = NULL;

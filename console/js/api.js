@@ -2,33 +2,50 @@
 // (Content-Type: application/json), which the API requires; the browser
 // adds Origin, which the API checks.  Nothing is cached or stored.
 
+// pitctl serve's routes: /api/v1/... (the console itself is under /)
+export const API_BASE = '/api/v1';
+
 export class ApiError extends Error {
-  constructor(status, code, message, field, retryAfter) {
+  constructor(status, code, message, field, retryAfter, reason) {
     super(message || `HTTP ${status}`);
     this.status = status;
     this.code = code || '';
     this.field = field || '';
     this.retryAfter = retryAfter || '';
+    this.reason = reason || '';
   }
 }
 
+// The API's error body (HighLevel's form):
+// {"statusCode":400,"message":"name: must contain a visible character",
+//  "error":"Bad Request","code":"invalid","field":"name"}
+// "error" is the reason phrase; "code" (machine-readable) and "field" (the
+// member at fault, if any) are extra members.
 function errorOf(res, d) {
   let message = '';
   let code = '';
   let field = '';
+  let reason = '';
   if (d && typeof d === 'object') {
-    if (d.error && typeof d.error === 'object') {
-      ({ message = '', code = '', field = '' } = d.error);
-    } else {
-      message = d.message || '';
-      code = typeof d.error === 'string' ? d.error : (d.code || '');
-      field = d.field || '';
-    }
+    message = d.message || '';
+    code = d.code || '';
+    field = d.field || '';
+    reason = typeof d.error === 'string' ? d.error : '';
   }
   if (Array.isArray(message)) message = message.join('; ');
-  if (!message) message = `The server answered ${res.status} ${res.statusText}`.trim();
+  if (!message) {
+    message = `The server answered ${res.status} ${reason || res.statusText}`.trim();
+  }
   return new ApiError(res.status, String(code), String(message), String(field),
-    res.headers.get('Retry-After'));
+    res.headers.get('Retry-After'), String(reason));
+}
+
+// The message shown next to the field at fault: without the "<field>: "
+// the API puts first ("name: must contain ..." -> "Must contain ...").
+export function fieldMessage(e) {
+  let m = e.message || '';
+  if (e.field && m.startsWith(`${e.field}: `)) m = m.slice(e.field.length + 2);
+  return m ? m[0].toUpperCase() + m.slice(1) : m;
 }
 
 export async function api(method, path, body) {
@@ -48,7 +65,7 @@ export async function api(method, path, body) {
   }
   let res;
   try {
-    res = await fetch(`/v1${path}`, init);
+    res = await fetch(`${API_BASE}${path}`, init);
   } catch (e) {
     throw new ApiError(0, 'network', 'The admin API could not be reached.');
   }

@@ -21,7 +21,7 @@ end
 
 function request()
     local headers = { ["X-Remote-User"] = "bench" }
-    local path = "/v1/accounts/" .. acct .. "/integrations"
+    local path = "/api/v1/accounts/" .. acct .. "/integrations"
     if mode == "create" then
         counter = counter + 1
         headers["Content-Type"] = "application/json"

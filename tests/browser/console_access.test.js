@@ -1,7 +1,7 @@
 // Who may do what through the console: an admin of another account and a
 // denied admin see why, and cannot see or do anything (not through the
 // screens, not with the page's own fetch); an admin of two accounts
-// switches between them; platform staff (--all) open any account.  The
+// switches between them; platform staff (--all-accounts) open any account.  The
 // security headers of the console's files; no file outside the list.
 
 'use strict';
@@ -29,11 +29,11 @@ test.before(async () => {
     staff: { password: 'staff-pw', accounts: 'all' },
   });
   browser = await launch();
-  const r = await stack.admin('alice', 'POST', '/v1/accounts/acct-a/integrations',
+  const r = await stack.admin('alice', 'POST', '/api/v1/accounts/acct-a/integrations',
     { name: 'Alice secret app', description: 'of account A', scopes: ['contacts.readonly'] });
   assert.equal(r.status, 201);
   aliceId = r.json.id;
-  const b = await stack.admin('bob', 'POST', '/v1/accounts/acct-b/integrations',
+  const b = await stack.admin('bob', 'POST', '/api/v1/accounts/acct-b/integrations',
     { name: 'Bob app', description: 'of account B', scopes: ['contacts.readonly'] });
   assert.equal(b.status, 201);
 });
@@ -44,7 +44,7 @@ test.after(async () => {
 });
 
 async function state() {
-  return (await stack.admin('alice', 'GET', `/v1/accounts/acct-a/integrations/${aliceId}`)).json;
+  return (await stack.admin('alice', 'GET', `/api/v1/accounts/acct-a/integrations/${aliceId}`)).json;
 }
 
 // The page's own fetch, as a script injected into the console would.
@@ -77,13 +77,13 @@ test('an admin of another account sees why, and cannot see or do anything', asyn
   assert.doesNotMatch(await page.locator('main').textContent(), /Alice secret app/);
 
   // and the API says no to the page's own requests
-  const base = `/v1/accounts/acct-a/integrations/${aliceId}`;
+  const base = `/api/v1/accounts/acct-a/integrations/${aliceId}`;
   assert.equal(await pageFetch(page, 'GET', base), 403);
   assert.equal(await pageFetch(page, 'PATCH', base, { name: 'owned' }), 403);
   assert.equal(await pageFetch(page, 'POST', `${base}/rotate`, { mode: 'now' }), 403);
   assert.equal(await pageFetch(page, 'DELETE', base), 403);
-  assert.equal(await pageFetch(page, 'GET', '/v1/accounts/acct-a/audit'), 403);
-  assert.equal(await pageFetch(page, 'GET', `/v1/accounts/acct-b/integrations/${aliceId}`), 404);
+  assert.equal(await pageFetch(page, 'GET', '/api/v1/accounts/acct-a/audit'), 403);
+  assert.equal(await pageFetch(page, 'GET', `/api/v1/accounts/acct-b/integrations/${aliceId}`), 404);
   assert.deepEqual(await state(), before, 'nothing changed');
   assert.deepEqual(page.watch.dialogs, []);
   assert.deepEqual(page.watch.errors, []);
@@ -102,14 +102,14 @@ test('a denied admin sees why, and cannot see or do anything', async () => {
     assert.doesNotMatch(text, /Alice secret app/);
     assert.equal(await page.locator('main button, main form, main table, #account-nav a').count(), 0);
   }
-  const base = `/v1/accounts/acct-a/integrations/${aliceId}`;
-  assert.equal(await pageFetch(page, 'GET', '/v1/accounts/acct-a/integrations'), 403);
+  const base = `/api/v1/accounts/acct-a/integrations/${aliceId}`;
+  assert.equal(await pageFetch(page, 'GET', '/api/v1/accounts/acct-a/integrations'), 403);
   assert.equal(await pageFetch(page, 'GET', base), 403);
-  assert.equal(await pageFetch(page, 'POST', '/v1/accounts/acct-a/integrations', { name: 'x', scopes: ['contacts.readonly'] }), 403);
+  assert.equal(await pageFetch(page, 'POST', '/api/v1/accounts/acct-a/integrations', { name: 'x', scopes: ['contacts.readonly'] }), 403);
   assert.equal(await pageFetch(page, 'POST', `${base}/rotate`, { mode: 'now' }), 403);
   assert.equal(await pageFetch(page, 'DELETE', base), 403);
   assert.deepEqual(await state(), before, 'nothing changed');
-  assert.equal((await stack.admin('alice', 'GET', '/v1/accounts/acct-a/integrations')).json.length, 1);
+  assert.equal((await stack.admin('alice', 'GET', '/api/v1/accounts/acct-a/integrations')).json.length, 1);
   assert.deepEqual(page.watch.errors, []);
   await page.context().close();
 });
@@ -140,7 +140,7 @@ test('the account switcher: an admin of two accounts, and platform staff', async
 
 test('nobody signed in: nginx asks for a password, the API answers 401', async () => {
   assert.equal((await fetch(stack.url('/'))).status, 401);
-  assert.equal((await fetch(stack.url('/v1/me'))).status, 401);
+  assert.equal((await fetch(stack.url('/api/v1/me'))).status, 401);
   const wrong = await fetch(stack.url('/'), { headers: { Authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` } });
   assert.equal(wrong.status, 401);
 });
@@ -168,21 +168,37 @@ test("the console's files: security headers, types, no-store", async () => {
     assert.equal(hd('cache-control'), 'no-store', p);
   }
   // every API answer: no-store (tokens are in some)
-  for (const p of ['/v1/me', '/v1/scopes', '/v1/accounts/acct-a/integrations', `/v1/accounts/acct-a/integrations/${aliceId}`]) {
+  for (const p of ['/api/v1/me', '/api/v1/scopes', '/api/v1/accounts/acct-a/integrations', `/api/v1/accounts/acct-a/integrations/${aliceId}`]) {
     const r = await stack.admin('alice', 'GET', p);
     assert.equal(r.headers.get('cache-control'), 'no-store', p);
   }
-  const made = await stack.admin('alice', 'POST', '/v1/accounts/acct-a/integrations', { name: 'headers', scopes: ['contacts.readonly'] });
+  const made = await stack.admin('alice', 'POST', '/api/v1/accounts/acct-a/integrations', { name: 'headers', scopes: ['contacts.readonly'] });
   assert.equal(made.status, 201);
   assert.equal(made.headers.get('cache-control'), 'no-store');
-  assert.equal((await stack.admin('alice', 'DELETE', `/v1/accounts/acct-a/integrations/${made.json.id}`)).status, 204);
+  assert.equal((await stack.admin('alice', 'DELETE', `/api/v1/accounts/acct-a/integrations/${made.json.id}`)).status, 204);
   // a change from another origin (a page elsewhere, same credentials)
-  const csrf = await fetch(stack.url('/v1/accounts/acct-a/integrations'), {
+  const csrf = await fetch(stack.url('/api/v1/accounts/acct-a/integrations'), {
     method: 'POST',
     headers: { Authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`, 'Content-Type': 'application/json', Origin: 'http://evil.example' },
     body: JSON.stringify({ name: 'csrf', scopes: ['contacts.readonly'] }),
   });
   assert.equal(csrf.status, 403);
+  // HighLevel's error body: statusCode, message, error (the reason
+  // phrase), then code and field
+  const csrfBody = await csrf.json();
+  assert.equal(csrfBody.statusCode, 403);
+  assert.equal(csrfBody.error, 'Forbidden');
+  assert.equal(typeof csrfBody.message, 'string');
+  assert.equal(typeof csrfBody.code, 'string');
+  const bad = await stack.admin('alice', 'POST', '/api/v1/accounts/acct-a/integrations', { name: ' ', scopes: ['contacts.readonly'] });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(Object.keys(bad.json), ['statusCode', 'message', 'error', 'code', 'field']);
+  assert.equal(bad.json.statusCode, 400);
+  assert.equal(bad.json.error, 'Bad Request');
+  assert.equal(bad.json.field, 'name');
+  assert.match(bad.json.message, /^name: /);
+  // the routes are under /api/v1/ only: the old /v1/ is no more
+  assert.equal((await stack.admin('alice', 'GET', '/v1/me')).status, 404);
 });
 
 // One raw request straight to pitctl serve (no client normalizes the

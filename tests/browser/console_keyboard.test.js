@@ -106,12 +106,12 @@ test('create with the keyboard only', async () => {
   await page.locator('dialog').waitFor({ state: 'detached' });
   f = await focused(page);
   assert.equal(f.text, 'Rotate and expire this token later', 'the focus is back on the button');
-  assert.equal((await stack.admin('kim', 'GET', '/v1/accounts/acct-k/integrations')).json[0].state, 'active');
+  assert.equal((await stack.admin('kim', 'GET', '/api/v1/accounts/acct-k/integrations')).json[0].state, 'active');
   await page.keyboard.press('Enter');
   await page.locator('dialog[open]').waitFor();
   await page.keyboard.press('Enter');
   await page.locator('[data-screen="rotating"]').waitFor();
-  assert.equal((await stack.admin('kim', 'GET', '/v1/accounts/acct-k/integrations')).json[0].state, 'rotating');
+  assert.equal((await stack.admin('kim', 'GET', '/api/v1/accounts/acct-k/integrations')).json[0].state, 'rotating');
   assert.equal(await stack.callApi(token, 'GET'), 200);
 
   // the row menu: Enter opens it on Edit, arrows move, Escape closes
@@ -181,7 +181,7 @@ test('counters: n / 200 and n / 500 in code points, at the limits, with multi-by
   await page.locator('.scope[data-scope="contacts.readonly"]').click();
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.locator('[data-screen="token"]').waitFor();
-  const made = (await stack.admin('kim', 'GET', '/v1/accounts/acct-k/integrations')).json.find((i) => i.name === name200);
+  const made = (await stack.admin('kim', 'GET', '/api/v1/accounts/acct-k/integrations')).json.find((i) => i.name === name200);
   assert.ok(made, 'stored with its 200 characters');
   assert.equal(made.description, desc500);
 
@@ -204,11 +204,15 @@ test("the API's refusals are shown next to the field they name", async () => {
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.locator('#scopes-error').waitFor();
-  assert.match(await page.locator('#scopes-error').textContent(), /at least one scope/);
+  // the API's message is "scopes: must hold at least one scope" (field
+  // "scopes"): shown at the scopes without the field's name
+  assert.equal(await page.locator('#scopes-error').textContent(), 'Must hold at least one scope');
   await page.locator('.scope[data-scope="contacts.readonly"]').click();
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.locator('#name-error').waitFor();
-  assert.match(await page.locator('#name-error').textContent(), /invisible or bidirectional control character \(U\+202E/);
+  const nameErr = await page.locator('#name-error').textContent();
+  assert.match(nameErr, /invisible or bidirectional control character \(U\+202E/);
+  assert.doesNotMatch(nameErr, /^name: /, "without the API's \"name: \"");
   assert.equal(await page.getByLabel('Name').getAttribute('aria-invalid'), 'true');
   assert.equal((await focused(page)).id, 'name', 'the focus goes to the field');
 

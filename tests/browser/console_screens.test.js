@@ -25,7 +25,7 @@ test.before(async () => {
   });
   browser = await launch();
   const mk = async (name, description, scopes) => {
-    const r = await stack.admin('alice', 'POST', '/v1/accounts/acct-s/integrations', { name, description, scopes });
+    const r = await stack.admin('alice', 'POST', '/api/v1/accounts/acct-s/integrations', { name, description, scopes });
     assert.equal(r.status, 201, r.text);
     return r.json;
   };
@@ -39,7 +39,7 @@ test.before(async () => {
   await stack.callApi(zap.token, 'GET');
   const make = await mk('Make scenario', 'Conversations to Make.com', ['conversations.readonly', 'conversations/message.write']);
   ids.make = make.id;
-  const rot = await stack.admin('alice', 'POST', `/v1/accounts/acct-s/integrations/${make.id}/rotate`, { mode: 'later', overlap: '7d' });
+  const rot = await stack.admin('alice', 'POST', `/api/v1/accounts/acct-s/integrations/${make.id}/rotate`, { mode: 'later', overlap: '7d' });
   assert.equal(rot.status, 200, rot.text);
 });
 

@@ -60,7 +60,7 @@ test('the whole story, clicked through', async () => {
   const page = await open(browser, stack, 'alice');
   const tokenResponses = [];
   page.on('response', async (r) => {
-    if (/\/v1\/accounts\/.*\/(integrations|rotate)$/.test(new URL(r.url()).pathname) && r.request().method() === 'POST') {
+    if (/\/api\/v1\/accounts\/.*\/(integrations|rotate)$/.test(new URL(r.url()).pathname) && r.request().method() === 'POST') {
       tokenResponses.push({ cache: r.headers()['cache-control'] });
     }
   });

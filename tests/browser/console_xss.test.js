@@ -76,7 +76,7 @@ async function noInjection(page, where) {
 test('names that look like HTML are shown as text and run nothing', async () => {
   const ids = [];
   for (const name of NASTY) {
-    const r = await stack.admin('alice', 'POST', '/v1/accounts/acct-a/integrations',
+    const r = await stack.admin('alice', 'POST', '/api/v1/accounts/acct-a/integrations',
       { name, description: DESC, scopes: ['contacts.readonly'] });
     assert.equal(r.status, 201, r.text);
     ids.push(r.json.id);

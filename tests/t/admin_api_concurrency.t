@@ -22,9 +22,9 @@ my $t = PitApi->new(users => { alice => 'a-pw', root => 'r-pw' },
                     serve_args => ['--issue-rate', '0']);
 my $r = $t->redis;
 $t->pitctl(qw(admin add alice --account acct1));
-$t->pitctl(qw(admin add root --all));
+$t->pitctl(qw(admin add root --all-accounts));
 
-my $p = '/v1/accounts/acct1/integrations';
+my $p = '/api/v1/accounts/acct1/integrations';
 my $res = $t->call(POST => $p, user => 'alice',
                    json => { name => 'shared', scopes => ['contacts.readonly'] });
 my $id = $res->{json}{id};
@@ -69,7 +69,7 @@ for my $round (1 .. 10) {
     is "@st", '200 409', "edit round $round: one 200, one 409";
     my ($won) = grep { $_->{status} == 200 } @res;
     my ($lost) = grep { $_->{status} == 409 } @res;
-    is $lost->{json}{error}{code}, 'stale', '  409: stale';
+    is $lost->{json}{code}, 'stale', '  409: stale';
     my $now = $t->call(GET => "$p/$id", user => 'alice');
     is $now->{json}{description}, $won->{json}{description},
        '  the winner\'s change is what is stored';
@@ -84,8 +84,8 @@ for my $round (1 .. 5) {
     is "@st", '200 409', "rotate round $round: one 200, one 409";
     my ($won) = grep { $_->{status} == 200 } @res;
     my ($lost) = grep { $_->{status} == 409 } @res;
-    is $lost->{json}{error}{code}, 'rotation_state', '  409: rotation_state';
-    is $t->front->bearer('/api/x', $won->{json}{token})->{status}, 200,
+    is $lost->{json}{code}, 'rotation_state', '  409: rotation_state';
+    is $t->front->bearer('/edge/x', $won->{json}{token})->{status}, 200,
        '  the winner\'s token works';
     $res = $t->call(POST => "$p/$id/cancel-rotation", user => 'alice',
                     json => {});
@@ -134,13 +134,43 @@ ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 # a unix socket listener: the socket is the trust
 my $u = PitApi->new(users => { alice => 'a-pw' }, unix => 1);
 $u->pitctl(qw(admin add alice --account acct1));
-$res = $u->call(GET => '/v1/me', user => 'alice');
+$res = $u->call(GET => '/api/v1/me', user => 'alice');
 is $res->{status}, 200, 'through nginx to a unix socket';
-$res = $u->call(GET => '/v1/me', direct => 1,
+$res = $u->call(GET => '/api/v1/me', direct => 1,
                 headers => ['X-Remote-User' => 'alice']);
 is $res->{status}, 200, 'a unix socket peer is trusted';
-like $u->access_log, qr{ unix alice "GET /v1/me" 200 }, 'logged as unix';
+like $u->access_log, qr{ unix alice "GET /api/v1/me" 200 }, 'logged as unix';
 
-is_deeply [ $t->schema_errors, $u->schema_errors ], [],
+# --user-header names the identity header; --listen defaults to
+# 127.0.0.1:8089 (not asserted on the port, which may be taken)
+my $h = PitApi->new(users => { alice => 'a-pw' }, unix => 1, no_nginx => 1,
+                    serve_args => ['--user-header', 'X-Admin-User']);
+$h->pitctl(qw(admin add alice --account acct1));
+$res = $h->call(GET => '/api/v1/me', direct => 1,
+                headers => ['X-Admin-User' => 'alice']);
+is $res->{status}, 200, '--user-header X-Admin-User: believed';
+$res = $h->call(GET => '/api/v1/me', direct => 1,
+                headers => ['X-Remote-User' => 'alice']);
+is $res->{status}, 401, '  and X-Remote-User no longer';
+SKIP: {
+    skip 'port 8089 is taken', 2
+        if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 8089);
+    my $pid = fork // die;
+    if ($pid == 0) {
+        open STDOUT, '>', $h->dir . '/default.err';
+        open STDERR, '>&', \*STDOUT;
+        { exec PitTest::Pitctl::bin(), 'serve', '--redis', $h->redis->url; }
+        POSIX::_exit(127);
+    }
+    PitTest::wait_port(8089, 5);
+    my $hz = PitTest::HTTP::request(8089, 'GET /healthz');
+    is $hz->{status}, 200, 'no --listen: 127.0.0.1:8089';
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    like PitTest::slurp($h->dir . '/default.err'),
+         qr/listening on 127\.0\.0\.1:8089/, '  it said so';
+}
+
+is_deeply [ $t->schema_errors, $u->schema_errors, $h->schema_errors ], [],
           'every answer matches its schema';
 done_testing;

@@ -17,7 +17,7 @@ my $t = PitApi->new(users => { alice => 'a-pw' });
 my $r = $t->redis;
 $t->pitctl(qw(admin add alice --account acct1));
 
-my $p = '/v1/accounts/acct1/integrations';
+my $p = '/api/v1/accounts/acct1/integrations';
 my $res = $t->call(POST => $p, user => 'alice',
                    json => { name => 'keep', scopes => ['contacts.readonly'] });
 my $id = $res->{json}{id};
@@ -50,13 +50,26 @@ my @cases = (
     ['an empty body',      '',                                        400, ''],
 );
 
+my %reason = (400 => 'Bad Request', 409 => 'Conflict');
 for my $c (@cases) {
     my ($what, $body, $st, $field) = @$c;
     $res = $t->call(POST => $p, user => 'alice', body => $body,
                     ctype => 'application/json');
     is $res->{status}, $st, "create, $what: $st";
-    is $res->{json}{error}{field} // '', $field, "  names '$field'";
+    is $res->{json}{field} // '', $field, "  names '$field'";
+    # HighLevel's body: statusCode, message, error (the reason phrase)
+    is $res->{json}{statusCode}, $st, "  statusCode $st";
+    is $res->{json}{error}, $reason{$st}, "  error '$reason{$st}'";
+    like $res->{json}{message}, qr/^\Q$field\E: /, "  the message starts "
+         . "with '$field: '" if $st == 400 && length $field;
 }
+
+# exactly the nginx module's form: those three members first, compact
+$res = $t->call(POST => $p, user => 'alice',
+                json => { name => '   ', scopes => ['contacts.readonly'] });
+like $res->{body}, qr/^\{"statusCode":400,"message":"name: must contain a visible character[^"]*","error":"Bad Request","code":"invalid","field":"name"\}\n\z/,
+     'the error body: {"statusCode":400,"message":"name: ...",'
+     . '"error":"Bad Request","code":...,"field":"name"}';
 
 my @edits = (
     ['nothing to change', '{}',                          400, ''],
@@ -69,7 +82,7 @@ for my $c (@edits) {
     $res = $t->call(PATCH => "$p/$id", user => 'alice', body => $body,
                     ctype => 'application/json');
     is $res->{status}, $st, "edit, $what: $st";
-    is $res->{json}{error}{field} // '', $field, "  names '$field'";
+    is $res->{json}{field} // '', $field, "  names '$field'";
 }
 
 my @rot = (
@@ -84,7 +97,7 @@ for my $c (@rot) {
     $res = $t->call(POST => "$p/$id/rotate", user => 'alice', body => $body,
                     ctype => 'application/json');
     is $res->{status}, 400, "rotate, $what: 400";
-    is $res->{json}{error}{field} // '', $field, "  names '$field'";
+    is $res->{json}{field} // '', $field, "  names '$field'";
 }
 $res = $t->call(POST => "$p/$id/expire-now", user => 'alice',
                 json => { now => 1 });

@@ -23,29 +23,29 @@ my $r = $t->redis;
 $t->pitctl(qw(admin add alice --account acct1));
 $t->pitctl(qw(admin add bob --account acct2));
 $t->pitctl(qw(admin add carol --account acct1 --deny));
-$t->pitctl(qw(admin add root --all));
+$t->pitctl(qw(admin add root --all-accounts));
 # mallory has a password at the proxy but no admin record
 
-my $res = $t->call(POST => '/v1/accounts/acct2/integrations', user => 'bob',
+my $res = $t->call(POST => '/api/v1/accounts/acct2/integrations', user => 'bob',
                    json => { name => 'B app', scopes => ['contacts.readonly'] });
 is $res->{status}, 201, 'bob creates in acct2';
 my $bid = $res->{json}{id};
-$res = $t->call(POST => '/v1/accounts/acct1/integrations', user => 'alice',
+$res = $t->call(POST => '/api/v1/accounts/acct1/integrations', user => 'alice',
                 json => { name => 'A app', scopes => ['contacts.readonly'] });
 my $aid = $res->{json}{id};
 ok $aid, 'alice creates in acct1';
 
 my @routes = (
-    [GET => '/v1/accounts/%s/integrations'],
-    [POST => '/v1/accounts/%s/integrations',
+    [GET => '/api/v1/accounts/%s/integrations'],
+    [POST => '/api/v1/accounts/%s/integrations',
      { name => 'x', scopes => ['contacts.readonly'] }],
-    [GET => '/v1/accounts/%s/integrations/%i'],
-    [PATCH => '/v1/accounts/%s/integrations/%i', { name => 'y' }],
-    [DELETE => '/v1/accounts/%s/integrations/%i'],
-    [POST => '/v1/accounts/%s/integrations/%i/rotate', { mode => 'now' }],
-    [POST => '/v1/accounts/%s/integrations/%i/cancel-rotation', {}],
-    [POST => '/v1/accounts/%s/integrations/%i/expire-now', {}],
-    [GET => '/v1/accounts/%s/audit'],
+    [GET => '/api/v1/accounts/%s/integrations/%i'],
+    [PATCH => '/api/v1/accounts/%s/integrations/%i', { name => 'y' }],
+    [DELETE => '/api/v1/accounts/%s/integrations/%i'],
+    [POST => '/api/v1/accounts/%s/integrations/%i/rotate', { mode => 'now' }],
+    [POST => '/api/v1/accounts/%s/integrations/%i/cancel-rotation', {}],
+    [POST => '/api/v1/accounts/%s/integrations/%i/expire-now', {}],
+    [GET => '/api/v1/accounts/%s/audit'],
 );
 
 sub path { my ($p, $acct, $id) = @_; $p =~ s/%s/$acct/; $p =~ s/%i/$id/; $p }
@@ -81,18 +81,32 @@ for my $rt (grep { $_->[1] =~ /%i/ } @routes) {
 
 is $r->dump_all, $before, 'nothing changed by any refused request';
 
-is $t->call(GET => '/v1/me', user => 'carol')->{status}, 200,
+is $t->call(GET => '/api/v1/me', user => 'carol')->{status}, 200,
    'a denied admin may still ask who it is';
-is $t->call(GET => path('/v1/accounts/%s/integrations/%i', 'acct2', $bid),
+is $t->call(GET => path('/api/v1/accounts/%s/integrations/%i', 'acct2', $bid),
             user => 'root')->{status}, 200, 'an admin of all accounts';
 
+# the seed's switch from the command line: admin allow / admin deny
+is(($t->pitctl(qw(admin allow carol)))[0], 0, 'pitctl admin allow carol');
+is $t->call(GET => '/api/v1/accounts/acct1/integrations', user => 'carol')
+     ->{status}, 200, 'allowed: carol lists acct1';
+is(($t->pitctl(qw(admin deny carol)))[0], 0, 'pitctl admin deny carol');
+$res = $t->call(GET => '/api/v1/accounts/acct1/integrations', user => 'carol');
+is $res->{status}, 403, 'denied again: 403';
+is $res->{json}{error}, 'Forbidden', '  error Forbidden';
+my (undef, $aud) = $t->pitctl(qw(--json audit --limit 2));
+like $aud, qr/"action"\s*:\s*"admin-deny".*"action"\s*:\s*"admin-allow"/s,
+     'admin allow and deny are in the audit stream';
+is(($t->pitctl(qw(admin allow nobody)))[0], 2, 'admin allow: no such '
+   . 'admin, exit 2');
+
 # the identity header through nginx cannot be forged by the client
-$res = $t->call(GET => '/v1/accounts/acct2/integrations', user => 'alice',
+$res = $t->call(GET => '/api/v1/accounts/acct2/integrations', user => 'alice',
                 headers => ['X-Remote-User' => 'bob']);
 is $res->{status}, 403, 'a forged X-Remote-User is replaced by nginx';
 
 # CSRF
-my $p = '/v1/accounts/acct1/integrations';
+my $p = '/api/v1/accounts/acct1/integrations';
 my $host = 'localhost';
 $res = $t->call(POST => $p, user => 'alice',
                 headers => [Origin => 'https://evil.example'],
@@ -126,8 +140,8 @@ $res = $t->call(POST => "$p/$aid/rotate", user => 'alice',
                 json => { mode => 'now' });
 is $res->{status}, 429, 'fourth: 429';
 like PitTest::HTTP::header($res, 'Retry-After'), qr/^\d+$/, 'Retry-After';
-is $res->{json}{error}{code}, 'rate_limited', 'code rate_limited';
-$res = $t->call(POST => '/v1/accounts/acct2/integrations', user => 'bob',
+is $res->{json}{code}, 'rate_limited', 'code rate_limited';
+$res = $t->call(POST => '/api/v1/accounts/acct2/integrations', user => 'bob',
                 json => { name => 'B2', scopes => ['contacts.readonly'] });
 is $res->{status}, 201, 'another admin has its own bucket';
 $res = $t->call(PATCH => "$p/$aid", user => 'alice', json => { name => 'n' });
@@ -141,7 +155,7 @@ is scalar @toks, 0, 'no token in Redis';
 ok index($logs, $_) < 0, "password $_ not logged" for qw(a-pw b-pw m-pw);
 unlike $logs, qr/pit-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/,
        'no token in any log';
-$res = $t->call(GET => '/v1/accounts/acct1/integrations/pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762',
+$res = $t->call(GET => '/api/v1/accounts/acct1/integrations/pit-6490a1b2-c3d4-4e5f-8a9b-0c1d2e3fe762',
                 user => 'alice');
 is $res->{status}, 404, 'a token pasted into a path: 404';
 like $t->access_log, qr{integrations/pit-6490\*{4}-\*{4}-\*{4}-\*{4}-\*{8}e762"},

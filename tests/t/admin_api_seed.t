@@ -22,29 +22,29 @@ is(($t->pitctl(qw(admin add bob --account acct2)))[0], 0, 'admin bob');
 
 sub edge {
     my ($token) = @_;
-    return $t->front->bearer('/api/contacts', $token)->{status};
+    return $t->front->bearer('/edge/contacts', $token)->{status};
 }
 
 my $res = $t->call(GET => '/healthz');
 is $res->{status}, 200, 'healthz without identity';
 
-$res = $t->call(GET => '/v1/me');
+$res = $t->call(GET => '/api/v1/me');
 is $res->{status}, 401, 'no password: nginx says 401';
 
-$res = $t->call(GET => '/v1/me', user => 'alice', password => 'wrong');
+$res = $t->call(GET => '/api/v1/me', user => 'alice', password => 'wrong');
 is $res->{status}, 401, 'wrong password: 401';
 
-$res = $t->call(GET => '/v1/me', user => 'alice');
+$res = $t->call(GET => '/api/v1/me', user => 'alice');
 is $res->{status}, 200, 'me';
 is $res->{json}{name}, 'alice', 'me: alice';
 is_deeply $res->{json}{accounts}, ['acct1'], 'me: her accounts';
 
-$res = $t->call(GET => '/v1/scopes', user => 'alice');
+$res = $t->call(GET => '/api/v1/scopes', user => 'alice');
 is $res->{status}, 200, 'scopes';
 ok((grep { $_->{name} eq 'contacts.readonly' } @{ $res->{json} }),
    'scopes: the catalogue');
 
-my $base = '/v1/accounts/acct1/integrations';
+my $base = '/api/v1/accounts/acct1/integrations';
 
 $res = $t->call(GET => $base, user => 'alice');
 is $res->{status}, 200, 'empty list';
@@ -97,7 +97,7 @@ is edge($tok2), 200, 'and the new one';
 $res = $t->call(POST => "$base/$id/rotate", user => 'alice',
                 json => { mode => 'later' });
 is $res->{status}, 409, 'rotate later twice: 409';
-is $res->{json}{error}{code}, 'rotation_state', '409: rotation_state';
+is $res->{json}{code}, 'rotation_state', '409: rotation_state';
 
 $res = $t->call(POST => "$base/$id/cancel-rotation", user => 'alice',
                 json => {});
@@ -128,13 +128,17 @@ my $tok4 = $res->{json}{token};
 isnt edge($tok3), 200, 'rotate now: the old token revoked at once';
 is edge($tok4), 200, 'rotate now: the new one works';
 
-$res = $t->call(GET => '/v1/accounts/acct1/audit?limit=20', user => 'alice');
+$res = $t->call(GET => '/api/v1/accounts/acct1/audit?limit=20', user => 'alice');
 is $res->{status}, 200, 'audit';
 my @acts = map { $_->{action} } @{ $res->{json} };
 is_deeply [ reverse @acts ],
     [qw(create edit rotate-later cancel-rotation rotate-later expire-now
         rotate-now)], 'audit: every change, in order';
 ok !(grep { $_->{who} ne 'alice' } @{ $res->{json} }), 'audit: who = alice';
+ok !(grep { $_->{peer} ne '127.0.0.2' } @{ $res->{json} }),
+   'audit: peer = the front proxy\'s address';
+my (undef, $aud) = $t->pitctl(qw(--json audit --account acct1 --limit 1));
+like $aud, qr/"peer"\s*:\s*"127\.0\.0\.2"/, 'pitctl audit --json: the peer';
 
 # a machine client: an admin token, through nginx without a password
 my ($rc, $out) = $t->pitctl(qw(--json admin token alice));
@@ -143,7 +147,7 @@ my ($pat) = $out =~ /"token"\s*:\s*"(pat-[^"]+)"/;
 ok $pat, 'a pat- token';
 $res = $t->call(GET => $base, token => $pat);
 is $res->{status}, 200, 'admin token: list through nginx';
-$res = $t->call(GET => '/v1/me', token => $pat);
+$res = $t->call(GET => '/api/v1/me', token => $pat);
 is $res->{json}{name}, 'alice', 'admin token: names alice';
 ok !grep({ /$pat/ } $r->dump_all), 'the admin token is not in Redis';
 ($rc) = $t->pitctl(qw(admin token-revoke alice));
@@ -165,7 +169,7 @@ my $logs = $t->access_log . $t->serve_err . $t->front->nginx->error_log
 for my $s ($tok1, $tok2, $tok3, $tok4, $pat, 'alice-pw') {
     ok index($logs, $s) < 0, 'no secret in the logs';
 }
-like $t->access_log, qr{ 127\.0\.0\.2 alice "POST /v1/accounts/acct1/integrations" 201 },
+like $t->access_log, qr{ 127\.0\.0\.2 alice "POST /api/v1/accounts/acct1/integrations" 201 },
      'access log: peer, admin, method, path, status';
 
 # the OpenAPI description: every operation called, every answer matching

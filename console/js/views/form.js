@@ -2,7 +2,7 @@
 // characters as the CLI counts them) and Scopes (chips and a searchable
 // catalogue).  Errors the API names a field for are shown at that field.
 
-import { api, acctPath, intPath } from '../api.js';
+import { api, acctPath, intPath, fieldMessage } from '../api.js';
 import { h, add, clear, announce } from '../dom.js';
 import { chars } from '../format.js';
 import { state, catalogue } from '../state.js';
@@ -164,9 +164,9 @@ export async function formView(acct, id) {
   function showServerError(e) {
     clear(general);
     const f = (e.field || '').toLowerCase();
-    if (f === 'name' && step1) { toStep(1); name.setError(e.message, 'server'); name.input.focus(); return; }
-    if (f === 'description') { toStep(1); desc.setError(e.message, 'server'); desc.input.focus(); return; }
-    if (f.startsWith('scope')) { scopeErr.textContent = e.message; scopeErr.hidden = false; scopeErr.focus(); return; }
+    if (f === 'name' && step1) { toStep(1); name.setError(fieldMessage(e), 'server'); name.input.focus(); return; }
+    if (f === 'description') { toStep(1); desc.setError(fieldMessage(e), 'server'); desc.input.focus(); return; }
+    if (f.startsWith('scope')) { scopeErr.textContent = fieldMessage(e); scopeErr.hidden = false; scopeErr.focus(); return; }
     add(general, errorBox(e, e.retryAfter ? ` Try again in ${e.retryAfter} s.` : null));
     general.scrollIntoView({ block: 'nearest' });
   }

@@ -1,10 +1,12 @@
 // The console's test stack, all on loopback ports chosen at run time:
 // a real redis-server, `pitctl serve --console console/` and a real nginx
-// in front (auth_basic with an htpasswd made by `openssl passwd -apr1`,
+// in front (the admin API at location /api/ and the console at location /,
+// both with auth_basic with an htpasswd made by `openssl passwd -apr1`,
 // X-Remote-User from $remote_user, the identity believed from 127.0.0.2
-// only), which also enforces pit_auth on an upstream so the tests can use
-// the tokens the console shows.  start() returns the stack; stop() ends
-// every process it started (by pid) and removes its directory.
+// only), which also enforces pit_auth on an upstream (locations /contacts/
+// and /locations/) so the tests can use the tokens the console shows.
+// start() returns the stack; stop() ends every process it started (by pid)
+// and removes its directory.
 //
 //   PIT_KEEP=1 keeps the directory (logs) for a look afterwards.
 
@@ -95,7 +97,18 @@ http {
     server {
         listen 127.0.0.1:${s.port};
 
-        # the console and the admin API, behind auth_basic
+        # the admin API (pitctl serve's /api/v1/...), behind auth_basic
+        location /api/ {
+            auth_basic $pit_admin_realm;
+            auth_basic_user_file ${s.dir}/htpasswd;
+            proxy_set_header X-Remote-User $remote_user;
+            proxy_set_header Authorization $pit_admin_bearer;
+            proxy_set_header Host $http_host;
+            proxy_bind 127.0.0.2;
+            proxy_pass http://pitctl_serve;
+        }
+
+        # the console (pitctl serve --console), behind the same auth_basic
         location / {
             auth_basic $pit_admin_realm;
             auth_basic_user_file ${s.dir}/htpasswd;
@@ -208,7 +221,7 @@ async function start(users) {
     let ht = '';
     for (const [name, u] of Object.entries(users)) {
       const args = ['admin', 'add', name];
-      if (u.accounts === 'all') args.push('--all');
+      if (u.accounts === 'all') args.push('--all-accounts');
       else for (const a of u.accounts) args.push('--account', a);
       if (u.deny) args.push('--deny');
       s.pitctl(...args);

@@ -5,8 +5,10 @@ package PitApi;
 # module: auth_basic with an htpasswd file made here by `openssl passwd
 # -apr1`, X-Remote-User set from $remote_user, nginx's side of the
 # upstream bound to 127.0.0.2 (the only trusted proxy), admin tokens
-# (Bearer pat-...) passed through without auth_basic.  The same nginx
-# enforces issued tokens at /api/ (pit_auth) for end-to-end checks.
+# (Bearer pat-...) passed through without auth_basic; the admin API at
+# location /api/ (pitctl serve's /api/v1/...), as in the README's "Admin
+# API".  The same nginx enforces issued tokens at /edge/ (pit_auth) for
+# end-to-end checks.
 #
 # Every answer of pitctl serve is checked against
 # docs/admin-api.openapi.json: the status must be documented for the
@@ -44,7 +46,7 @@ sub front_conf {
         server $upstream;
     }
 END
-        location /v1/ {
+        location /api/ {
             auth_basic \$pit_admin_realm;
             auth_basic_user_file $dir/htpasswd;
             proxy_set_header X-Remote-User \$remote_user;
@@ -58,7 +60,7 @@ END
             $bind
             proxy_pass http://pitctl_serve;
         }
-        location /api/ {
+        location /edge/ {
             pit_auth on;
             proxy_pass %%UP%%;
         }
