@@ -26,7 +26,7 @@ PROVE_ARGS ?= -r tests/t
 
 .PHONY: all deps module test unit unit-valgrind prove demo demo-stop bench \
         clean fuzz bench-smoke soak test-asan test-valgrind deb fleet \
-        fleet-diagram test-nginx-matrix test-nginx-suite
+        fleet-diagram test-nginx-matrix test-nginx-suite test-browser
 
 all: $(BUILD)/libpit.a $(BUILD)/pitctl $(MODULE)
 
@@ -72,6 +72,19 @@ unit-valgrind: $(UNIT_BINS)
 prove: all
 	PIT_REQUIRE_BUILD=1 prove $(PROVE_ARGS)
 
+# The admin console (console/) in Debian's chromium, driven by playwright-core
+# (tests/browser, `npm ci` by install-deps.sh) under node's test runner,
+# against a real pitctl serve, redis-server and nginx on free loopback
+# ports; screenshots of every screen at 1440 and 375 px in
+# build/screenshots/.
+# One test file at a time where node knows how (20.10 and later).
+test-browser: deps
+	$(MAKE) all
+	@conc=; if node --test-concurrency=1 -e '' 2>/dev/null; then \
+	    conc=--test-concurrency=1; fi; \
+	echo "node --test $$conc tests/browser/"; \
+	node --test $$conc tests/browser/
+
 # The Debian packages libnginx-mod-http-pit-auth and pit-auth-tools, built
 # by dpkg-buildpackage (debian/, dh_nginx) from a copy of the tree in
 # build/deb/src; the .debs land in build/deb/, checked by lintian.
@@ -86,6 +99,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-valgrind
 	$(MAKE) prove
+	$(MAKE) test-browser
 	$(MAKE) fleet FLEET_SHORT=1
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) soak SOAK_SECONDS=$(TEST_SOAK_SECONDS)

@@ -133,7 +133,18 @@ http {
     }
     server {
         listen 127.0.0.1:$admin_port;
+        # the admin API (/api/v1/...) and the console (/, pitctl serve
+        # --console): the same auth_basic, both to pitctl serve
         location /api/ {
+            auth_basic \$pit_admin_realm;
+            auth_basic_user_file $run/htpasswd;
+            proxy_set_header X-Remote-User \$remote_user;
+            proxy_set_header Authorization \$pit_admin_bearer;
+            proxy_set_header Host \$http_host;
+            proxy_bind 127.0.0.2;
+            proxy_pass http://127.0.0.1:$serve_port;
+        }
+        location / {
             auth_basic \$pit_admin_realm;
             auth_basic_user_file $run/htpasswd;
             proxy_set_header X-Remote-User \$remote_user;
@@ -216,7 +227,7 @@ start() {
     "$pitctl" --as demo admin add demo --account demo-location >/dev/null
     "$pitctl" serve --listen "127.0.0.1:$serve_port" \
         --trusted-proxy 127.0.0.2 --access-log "$run/serve.log" \
-        >>"$run/serve.log" 2>&1 &
+        --console "$repo/console" >>"$run/serve.log" 2>&1 &
     echo $! > "$run/serve.pid"
     for i in $(seq 50); do
         curl -fs "http://127.0.0.1:$serve_port/healthz" >/dev/null 2>&1 \
@@ -225,6 +236,7 @@ start() {
     done
     admin="http://127.0.0.1:$admin_port"
     echo "admin user: demo   password (shown once): $admin_pw"
+    echo "console:    $admin/   (sign in as demo with that password)"
     say "create an integration through the admin API: 201 and its token"
     echo "\$ curl -u demo:\$PASSWORD -H 'Content-Type: application/json' -d '{...}' $admin/api/v1/accounts/demo-location/integrations"
     curl -sS -u "demo:$admin_pw" -H 'Content-Type: application/json' \
@@ -250,6 +262,7 @@ start() {
   pitctl:                  PIT_REDIS_URL=$PIT_REDIS_URL $pitctl list
   cache counters:          $api/pit_auth_stats
   admin API (auth_basic):  $admin/api/v1/  user demo (password above)
+  console (browser):       $admin/  login: demo, the password above
                            pitctl serve on 127.0.0.1:$serve_port, log $run/serve.log
   logs:                    $run/error.log, $run/access.log
   stop them with:          make demo-stop

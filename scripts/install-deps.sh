@@ -12,7 +12,8 @@
 # /etc/apt/sources.list.d/pit-auth-deb-src.sources, mirroring the deb
 # entries) and installs dpkg-dev, which `apt-get source` needs.
 #
-# Browser tests (tests/t/http3.t) drive Debian's chromium with the npm
+# Browser tests (tests/t/http3.t, and the console's in tests/browser/, run
+# by `make test-browser`) drive Debian's chromium with the npm
 # package playwright-core, pinned by tests/browser/package-lock.json: `npm
 # ci` installs it into tests/browser/node_modules, again only when that is
 # missing or the lockfile changed since (a stamp in node_modules).

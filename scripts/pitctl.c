@@ -73,6 +73,7 @@ static const char  *usage_text =
 "        [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]...\n"
 "        [--user-header NAME] [--origin URL] [--issue-rate N]\n"
 "        [--threads N] [--access-log FILE|-] [--socket-mode MODE]\n"
+"        [--console DIR|none]\n"
 "URL: redis://[user:password@]host:port[/db] or unix:///path[?db=N] or\n"
 "     redis-sentinel://[user:password@]host:port[,host:port...]/master[/db]\n"
 "       [?sentinel_user=U&sentinel_password=P]\n"

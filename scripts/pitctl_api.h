@@ -25,6 +25,7 @@
 #include "pit_body.h"
 #include "pit_store.h"
 #include "pitctl.h"
+#include "pitctl_static.h"
 
 #define API_PROXIES_MAX      16
 #define API_BUCKETS          1024         /* admins tracked by the limit */
@@ -56,6 +57,7 @@ typedef struct {
     pthread_mutex_t  lock;                /* buckets, in_flight */
     api_bucket_t     buckets[API_BUCKETS];
     long             in_flight;
+    api_static_t    *console;             /* --console files, or NULL */
 } api_server_t;
 
 /* One request, from its first header to the access log line. */

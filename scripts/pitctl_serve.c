@@ -6,6 +6,7 @@
  *       [--prefix P] [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]...
  *       [--user-header NAME] [--origin URL] [--issue-rate N]
  *       [--threads N] [--access-log FILE|-] [--socket-mode MODE]
+ *       [--console DIR|none]
  *
  * --listen defaults to 127.0.0.1:8089 (loopback); --user-header to
  * X-Remote-User (--identity-header: its old name, still read).  --redis,
@@ -50,7 +51,8 @@ static const pitctl_command_t  serve_me = { "serve", NULL,
     "serve [--listen 127.0.0.1:8089 | unix:PATH] [--redis URL] "
     "[--prefix P] [--hash-key FILE] [--trusted-proxy ADDR[/BITS]]... "
     "[--user-header NAME] [--origin URL] [--issue-rate N] "
-    "[--threads N] [--access-log FILE|-] [--socket-mode MODE]" };
+    "[--threads N] [--access-log FILE|-] [--socket-mode MODE] "
+    "[--console DIR|none]" };
 
 
 /* ------------------------------------------------------------------------
@@ -361,6 +363,18 @@ serve_request(void *cls, struct MHD_Connection *c, const char *url,
         req->counted = 1;
         pthread_mutex_unlock(&srv->lock);
 
+        /* the console's files (pitctl_static.c), else the API */
+        {
+            enum MHD_Result  sret;
+
+            if (api_static_serve(srv->console, c, method, url, &req->status,
+                                 &sret))
+            {
+                req->answered = 1;
+                return sret;
+            }
+        }
+
         return api_route_begin(srv, c, req);
     }
 
@@ -539,7 +553,8 @@ serve_number(int r, const char *val, long max, long *n)
 
 static int
 serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
-    int *threads, const char **access, long *socket_mode)
+    int *threads, const char **access, long *socket_mode,
+    const char **console)
 {
     const char  *val;
     char        *end;
@@ -563,7 +578,9 @@ serve_options(pitctl_t *p, api_server_t *srv, const char **listen_spec,
             || (r = pitctl_opt_value(p->argc, p->argv, &i, "--origin",
                                      &srv->origin))
             || (r = pitctl_opt_value(p->argc, p->argv, &i, "--access-log",
-                                     access)))
+                                     access))
+            || (r = pitctl_opt_value(p->argc, p->argv, &i, "--console",
+                                     console)))
         {
             if (r < 0) {
                 return pitctl_usage_error(&serve_me, "%s needs a value",
@@ -695,7 +712,7 @@ pitctl_cmd_serve(pitctl_t *p)
 {
     api_server_t       *srv;
     struct MHD_Daemon  *d;
-    const char         *listen_spec, *access;
+    const char         *listen_spec, *access, *console;
     sigset_t            set;
     long                socket_mode;
     int                 fd, threads, code, sig;
@@ -710,14 +727,25 @@ pitctl_cmd_serve(pitctl_t *p)
     srv->user_header = "X-Remote-User";
     srv->issue_rate = 30;
     srv->access_fd = STDERR_FILENO;
-    listen_spec = access = NULL;
+    listen_spec = access = console = NULL;
     threads = SERVE_THREADS_DEFAULT;
 
     code = serve_options(p, srv, &listen_spec, &threads, &access,
-                         &socket_mode);
+                         &socket_mode, &console);
     if (code != 0) {
         free(srv);
         return code;
+    }
+
+    /* the admin console (pitctl_static.c): --console DIR, none, or the
+     * installed one if it is there */
+    if (console == NULL || strcmp(console, "none") != 0) {
+        srv->console = api_static_load(console ? console : PITCTL_CONSOLE_DIR,
+                                       console != NULL);
+        if (srv->console == NULL && console != NULL) {
+            free(srv);
+            return EXIT_USAGE;
+        }
     }
 
     if (access != NULL && strcmp(access, "-") != 0) {
@@ -769,9 +797,10 @@ pitctl_cmd_serve(pitctl_t *p)
     }
 
     fprintf(stderr, "pitctl serve: listening on %s (%d threads, issue rate "
-            "%d/min per admin, %zu trusted proxies%s)\n", listen_spec,
-            threads, srv->issue_rate, srv->nproxies,
-            srv->unix_socket ? ", the unix socket trusted" : "");
+            "%d/min per admin, %zu trusted proxies%s; console: %zu files)\n",
+            listen_spec, threads, srv->issue_rate, srv->nproxies,
+            srv->unix_socket ? ", the unix socket trusted" : "",
+            api_static_count(srv->console));
 
     sig = serve_wait_signal();
     fprintf(stderr, "pitctl serve: %s: stopping after the requests in "

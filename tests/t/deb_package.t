@@ -213,6 +213,9 @@ eval {
     my (undef, $list) = run_cmd(['dpkg-deb', '-c', $deb{'pit-auth-tools'}]);
     like($list, qr{ \./usr/share/man/man1/pitctl\.1\.gz$}m,
          'pit-auth-tools ships usr/share/man/man1/pitctl.1.gz');
+    like($list, qr{ \./usr/share/pit-auth/console/index\.html$}m,
+         'pit-auth-tools ships the console (pitctl serve\'s default '
+         . '--console)');
 
     # -- install
     my ($rc, $out, $err) = run_cmd([@apt, 'install', '--no-install-recommends',
