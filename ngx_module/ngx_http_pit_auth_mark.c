@@ -70,9 +70,10 @@ ngx_http_pit_auth_mark_expect(ngx_conf_t *cf, ngx_array_t *marks,
             && mp[i]->key.len == ngx_strlen(buf)
             && ngx_strncmp(mp[i]->key.data, buf, mp[i]->key.len) == 0
             && mp[i]->hash_key.len == hash_key->len
-            && ngx_memcmp(mp[i]->hash_key.data, hash_key->data,
-                          hash_key->len)
-               == 0)
+            && (hash_key->len == 0
+                || ngx_memcmp(mp[i]->hash_key.data, hash_key->data,
+                              hash_key->len)
+                   == 0))
         {
             return NGX_OK;
         }

@@ -1306,7 +1306,12 @@ ngx_http_pit_auth_redis_open_addr(ngx_cycle_t *cycle,
         return NULL;
     }
 
-    ngx_memcpy(rd->host, addr->host.data, addr->host.len);
+    /* a unix socket has no host: memcpy() must not see its NULL */
+
+    if (addr->host.len) {
+        ngx_memcpy(rd->host, addr->host.data, addr->host.len);
+    }
+
     rd->host[addr->host.len] = '\0';
     rd->addr.host.data = rd->host;
 
