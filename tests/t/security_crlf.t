@@ -148,7 +148,9 @@ for my $name (sort keys %safe) {
         is($r->{status}, 200, 'status 200');
         is($raw->count, 1, 'one request upstream');
         my ($line) = split /\r\n/, $raw->all;
-        is($line, "GET $want?q=1 HTTP/1.0", "upstream request line: $want");
+        # proxy_http_version's default is 1.1 since nginx 1.29
+        $line =~ s{ HTTP/1\.[01]$}{};
+        is($line, "GET $want?q=1", "upstream request line: $want");
         my @acct = grep { lc $_->[0] eq 'x-pit-account-id' }
                    PitModule::RawUpstream::header_lines($raw->all);
         is(join(',', map { $_->[1] } @acct), 'locA',

@@ -86,7 +86,9 @@ sub passes {
         is($r->{status}, 200, 'status 200');
         is($raw->count, 1, 'the upstream got it');
         my ($got) = split /\r\n/, $raw->all;
-        is($got, "$line HTTP/1.0", 'the upstream got the raw path as sent');
+        # proxy_http_version's default is 1.1 since nginx 1.29
+        $got =~ s{ HTTP/1\.[01]$}{};
+        is($got, $line, 'the upstream got the raw path as sent');
     };
 }
 
