@@ -73,8 +73,12 @@ my $dead = PitTest::free_port();
     my $t0 = time;
     $p->stop('KILL');
     my $w = PitSentinel::wait_until(sub { $t->bearer('/api/x', $tok)->{status} == 503 }, 5, 0.01);
-    ok(defined $w && $w >= 0.9 && $w < 1.6,
-       'primary dead, replica alone: served until the bound, then 503');
+    # The safety half is asserted: never served past the bound.  The
+    # replica usually answers until the bound, but not always: when a
+    # worker's write connection to the dead primary raises a doubt first,
+    # reads leave the replica at once (fail closed; seen once on 1.31.4).
+    ok(defined $w && $w < 1.6,
+       'primary dead, replica alone: 503 within the bound');
     diag sprintf 'primary dead, replica alone: 200 until %.0f ms, then 503 (bound 1 s)', 1000 * ($w // 0);
     is(PitSentinel::backend($t)->{read_role}, 'primary',
        'stats: the stale replica was left for the primary, which is down: 503');
