@@ -60,6 +60,7 @@ struct pit_store_s {
     int             failover_ms;          /* sentinel URLs: time allowed to
                                              find a primary, per store */
     int64_t         deadline;             /* monotonic ms; 0 = not started */
+    pit_store_wait_pt  wait;              /* the caller's pause; NULL: none */
     char            primary[PIT_URL_HOST_MAX + 16];   /* "host:port" */
     int             moved;                /* the last failure says the
                                              primary may have moved */
@@ -469,25 +470,22 @@ store_find_primary(pit_store_t *st)
             return PIT_ERR_NO_PRIMARY;
         }
 
-        {
-            struct timespec  ts;
-            int64_t          ms;
-
-            ms = st->deadline - now;
-            if (ms > PIT_FAILOVER_PAUSE_MS) {
-                ms = PIT_FAILOVER_PAUSE_MS;
-            }
-            ts.tv_sec = 0;
-            ts.tv_nsec = (long) ms * 1000000;
-            nanosleep(&ts, NULL);
+        if (st->wait == NULL) {
+            snprintf(st->err, sizeof(st->err), "no primary answered "
+                     "(last: %.400s)", last);
+            return PIT_ERR_NO_PRIMARY;
         }
+
+        st->wait((int) (st->deadline - now < PIT_FAILOVER_PAUSE_MS
+                        ? st->deadline - now : PIT_FAILOVER_PAUSE_MS));
     }
 }
 
 
 pit_err_t
 pit_store_open_failover(pit_store_t **out, const pit_redis_url_t *url,
-    const char *prefix, int timeout_ms, int failover_ms)
+    const char *prefix, int timeout_ms, int failover_ms,
+    pit_store_wait_pt wait)
 {
     pit_store_t  *st;
 
@@ -508,6 +506,7 @@ pit_store_open_failover(pit_store_t **out, const pit_redis_url_t *url,
     st->url = *url;
     st->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     st->failover_ms = failover_ms > 0 ? failover_ms : 0;
+    st->wait = wait;
 
     if (url->sentinel) {
         return store_find_primary(st);
@@ -526,7 +525,7 @@ pit_store_open(pit_store_t **out, const pit_redis_url_t *url,
     const char *prefix, int timeout_ms)
 {
     return pit_store_open_failover(out, url, prefix, timeout_ms,
-                                   PIT_STORE_FAILOVER_MS);
+                                   PIT_STORE_FAILOVER_MS, NULL);
 }
 
 

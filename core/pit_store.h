@@ -63,17 +63,18 @@ pit_err_t pit_store_open(pit_store_t **st, const pit_redis_url_t *url,
  * As pit_store_open(), and for a redis-sentinel:// URL: finds the primary
  * through the sentinels (each in order, at most 1 s each), checks it with
  * ROLE, and spends at most failover_ms in all, for the whole life of the
- * store, looking for a primary again (pit_store_open() allows
- * PIT_STORE_FAILOVER_MS).  A change that fails because the primary moved
+ * store, looking for a primary again (pit_store_open(): one round).  A change that fails because the primary moved
  * (connection lost, a timeout, -READONLY) is run again, whole, on the new
  * primary, and never applied twice: see "Failover" in pit_store.c.  When no
  * primary is found in time, changes return PIT_ERR_NO_PRIMARY (not
  * applied) or PIT_ERR_MAYBE_APPLIED (sent, outcome unknown); opening
- * returns PIT_ERR_NO_PRIMARY.
+ * returns PIT_ERR_NO_PRIMARY.  Between rounds it calls wait (the core
+ * never sleeps: a server module may link it); NULL: one round only.
  */
+typedef void (*pit_store_wait_pt)(int ms);
 pit_err_t pit_store_open_failover(pit_store_t **st,
     const pit_redis_url_t *url, const char *prefix, int timeout_ms,
-    int failover_ms);
+    int failover_ms, pit_store_wait_pt wait);
 
 /* Returns "host:port" of the primary in use (sentinel URLs), or "". */
 const char *pit_store_primary(const pit_store_t *st);

@@ -386,6 +386,22 @@ pitctl_suggest(const pit_catalog_list_t *cl, const char *s, char *buf,
 }
 
 
+/* The pause between rounds of looking for a primary during a failover. */
+
+static void
+pitctl_wait(int ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long) (ms % 1000) * 1000000;
+
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+        /* the rest of the pause */
+    }
+}
+
+
 int
 pitctl_open_store(pitctl_t *p)
 {
@@ -412,7 +428,7 @@ pitctl_open_store(pitctl_t *p)
     }
 
     rc = pit_store_open_failover(&p->st, &url, p->prefix, PITCTL_TIMEOUT_MS,
-                                 (int) p->failover_ms);
+                                 (int) p->failover_ms, pitctl_wait);
     memset(&url, 0, sizeof(url));
     if (rc != PIT_OK) {
         if (rc == PIT_ERR_NO_PRIMARY && p->change) {
