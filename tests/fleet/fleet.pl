@@ -153,7 +153,7 @@ sub stop {
     delete $self->{pid};
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+sub DESTROY { local $?; $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 
 package main;
 

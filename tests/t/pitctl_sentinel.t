@@ -73,7 +73,7 @@ END
         delete $self->{pid};
     }
 
-    sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+    sub DESTROY { local $?; $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 }
 
 sub wait_until {

@@ -154,10 +154,11 @@ while (time - $t0 < 20) {
     sleep 0.02;
 }
 waitpid $killer, 0;
-my $newp = $f->master_port;
+$f->{dead} = $f->primary;
+$f->{replicas} = [ $r0, $r1 ];
+ok($f->settle, 'the sentinels settle on one primary');
+my $newp = $f->primary->port;
 isnt($newp, $oldp, "sentinels promoted a replica ($newp)");
-($f->{primary}) = grep { $_->port == $newp } $f->servers, $r0, $r1;
-$f->{replicas} = [ grep { $_->port != $newp } $r0, $r1 ];
 for my $m (sort keys %read) {
     ok(defined $first{$m}, "read $m: valid token 200 again after the failover");
     is($other{$m} // 0, 0, "read $m: never an answer but 200 or 503");
@@ -180,8 +181,16 @@ ok(PitSentinel::wait_until(sub { PitSentinel::calls($f->primary, 'hset') >= $h1 
    'last-used writes land on the new primary');
 my ($ni, $nk) = PitTest::Pitctl::create($f->primary);
 for my $m (sort keys %read) {
-    ok(PitSentinel::wait_until(sub { $t{$m}->bearer('/api/x', $nk)->{status} == 200 }, 5),
-       "read $m: a token made on the new primary is allowed");
+    my $st;
+    ok(PitSentinel::wait_until(sub {
+           ($st = $t{$m}->bearer('/api/x', $nk)->{status}) == 200 }, 5),
+       "read $m: a token made on the new primary is allowed")
+        or diag "read $m: last status $st; stats: "
+              . JSON::PP->new->canonical->encode(PitSentinel::backend($t{$m}))
+              . "\nerror log:\n" . join("\n", grep { /pit_auth/ }
+                                       split /\n/, $t{$m}->error_log)
+              . "\nsentinels:\n" . join("\n", map { $_->port . ': ' . $_->log_text }
+                                       $f->sentinels);
 }
 my $d0 = time;
 PitTest::Pitctl::run($f->primary, 'delete', $ni);

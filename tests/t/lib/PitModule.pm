@@ -185,6 +185,7 @@ sub timed {
 
 sub DESTROY {
     my ($self) = @_;
+    local $?;                   # the test's exit status
     $self->{nginx}->stop if $self->{nginx};
 }
 
@@ -316,6 +317,6 @@ sub stop {
     delete $self->{pid};
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+sub DESTROY { local $?; $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 
 1;

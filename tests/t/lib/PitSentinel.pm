@@ -137,6 +137,42 @@ sub kill_primary {
     return undef;
 }
 
+# After a failover: waits until every sentinel names the same primary, it
+# answers ROLE master, and that has held for `quiet` seconds (default 2.5,
+# past down-after-milliseconds): on a loaded machine the sentinels may
+# judge a just-promoted primary down before their first PING reply and
+# fail over again, so the first new primary is not always the last.
+# Returns the primary (also primary/replicas of the fixture: the servers
+# that still answer), or undef after limit seconds.
+sub settle {
+    my ($self, $quiet, $limit) = @_;
+    $quiet //= 2.5;
+    my $end = time + ($limit // 30);
+    my @all = grep { defined } $self->{primary}, @{ $self->{replicas} },
+                               $self->{dead};
+    my ($port, $since);
+    while (time < $end) {
+        my %ports = map { ($self->master_port($_) // 0) => 1 }
+            @{ $self->{sentinels} };
+        my @p = keys %ports;
+        my ($new) = @p == 1 ? grep { $_->port == $p[0] } @all : ();
+        if ($new && $new->raw('ROLE') =~ /^master/) {
+            ($port, $since) = ($p[0], time) if !$port || $port != $p[0];
+            if (time - $since >= $quiet) {
+                $self->{primary} = $new;
+                $self->{replicas} = [ grep { $_ != $new
+                                             && $_->raw('PING') =~ /PONG/ }
+                                      @all ];
+                return $new;
+            }
+        } else {
+            undef $port;
+        }
+        sleep 0.1;
+    }
+    return undef;
+}
+
 # Calls of a command on a server so far.
 sub calls {
     my ($r, $cmd) = @_;
@@ -173,6 +209,7 @@ sub wait_until {
 
 sub DESTROY {
     my ($self) = @_;
+    local $?;                   # the test's exit status
     return unless $$ == $self->{owner};
     $_->stop for grep { defined } @{ $self->{sentinels} || [] };
 }
@@ -189,6 +226,14 @@ sub raw {
     return $out;
 }
 
+# The sentinel's log: what it saw and did (for a failing test's diag).
+sub log_text {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/sentinel.out" or return '';
+    local $/;
+    return <$fh>;
+}
+
 sub stop {
     my ($self, $sig) = @_;
     return unless $self->{pid};
@@ -198,6 +243,6 @@ sub stop {
     delete $self->{pid};
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} }
+sub DESTROY { local $?; $_[0]->stop if $_[0]{pid} }
 
 1;

@@ -283,7 +283,7 @@ sub get_json {
     return eval { JSON::PP->new->utf8->decode($v) };
 }
 
-sub DESTROY { $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
+sub DESTROY { local $?; $_[0]->stop if $_[0]{pid} && $$ == $_[0]{owner} }
 
 ###########################################################################
 # nginx
@@ -475,6 +475,7 @@ sub _hook {
 
 sub DESTROY {
     my ($self) = @_;
+    local $?;                   # the test's exit status
     $self->stop if $self->{pid} && $$ == $self->{owner};
     delete $LIVE{refaddr $self};
 }
