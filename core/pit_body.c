@@ -285,6 +285,29 @@ static pit_err_t pit_body_scopes(json_t *o, pit_scope_set_t *set, int *has,
  * Bodies
  * ==========================================================================*/
 
+/* Parses body into an object *out whose keys are all among names
+ * (NULL-terminated); on failure fills err, leaves *out NULL and returns
+ * the error. */
+static pit_err_t pit_body_object(const char *body, size_t len,
+    const char *const *names, json_t **out, pit_body_error_t *err)
+{
+    pit_err_t  rc;
+
+    rc = pit_body_parse(body, len, out, err);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    rc = pit_body_known(*out, names, err);
+    if (rc != PIT_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+
+    return rc;
+}
+
+
 pit_err_t pit_body_integration(pit_body_kind_t kind, const char *body,
     size_t len, pit_body_integration_t *out, pit_body_error_t *err)
 {
@@ -304,17 +327,15 @@ pit_err_t pit_body_integration(pit_body_kind_t kind, const char *body,
 
     memset(out, 0, sizeof(*out));
 
-    rc = pit_body_parse(body, len, &o, err);
+    rc = pit_body_object(body, len, kind == PIT_BODY_CREATE ? create_fields
+                                                            : edit_fields,
+                         &o, err);
     if (rc != PIT_OK) {
         return rc;
     }
 
-    rc = pit_body_known(o, kind == PIT_BODY_CREATE ? create_fields
-                                                   : edit_fields, err);
-    if (rc == PIT_OK) {
-        rc = pit_body_string(o, "name", out->name, sizeof(out->name),
-                             PIT_NAME_MAX_CHARS, &out->has_name, err);
-    }
+    rc = pit_body_string(o, "name", out->name, sizeof(out->name),
+                         PIT_NAME_MAX_CHARS, &out->has_name, err);
     if (rc == PIT_OK) {
         rc = pit_body_string(o, "description", out->description,
                              sizeof(out->description), PIT_DESC_MAX_CHARS,
@@ -375,16 +396,12 @@ pit_err_t pit_body_rotate(const char *body, size_t len,
 
     memset(out, 0, sizeof(*out));
 
-    rc = pit_body_parse(body, len, &o, err);
+    rc = pit_body_object(body, len, fields, &o, err);
     if (rc != PIT_OK) {
         return rc;
     }
 
-    rc = pit_body_known(o, fields, err);
-    if (rc == PIT_OK) {
-        rc = pit_body_string(o, "mode", mode, sizeof(mode), 5, &has_mode,
-                             err);
-    }
+    rc = pit_body_string(o, "mode", mode, sizeof(mode), 5, &has_mode, err);
     if (rc == PIT_OK) {
         rc = pit_body_string(o, "overlap", overlap, sizeof(overlap), 20,
                              &out->has_overlap, err);
@@ -440,12 +457,7 @@ pit_err_t pit_body_empty(const char *body, size_t len, pit_body_error_t *err)
         return PIT_OK;
     }
 
-    rc = pit_body_parse(body, len, &o, err);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-
-    rc = pit_body_known(o, fields, err);
+    rc = pit_body_object(body, len, fields, &o, err);
     json_decref(o);
     return rc;
 }

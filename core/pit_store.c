@@ -1279,6 +1279,82 @@ pit_store_last_used(pit_store_t *st, const pit_integration_t *in,
 }
 
 
+/*
+ * Walks the audit stream newest first, in XREVRANGE pages of page entries,
+ * calling visit with each well-formed entry [id, [field, value, ...]]
+ * until visit returns non-zero or at least max entries were read.
+ * Returns PIT_OK if visit stopped the walk, PIT_ERR_NOT_FOUND if the
+ * stream or max ran out first, or PIT_ERR_REDIS.
+ */
+static pit_err_t
+store_audit_walk(pit_store_t *st, size_t page, size_t max,
+    int (*visit)(const redisReply *e, void *arg), void *arg)
+{
+    char               key[PIT_KEY_MAX], end[80], count[24];
+    const char        *argv[6];
+    const redisReply  *e;
+    redisReply        *r;
+    pit_err_t          rc;
+    size_t             i, seen;
+    int                more;
+
+    rc = pit_key_audit(key, sizeof(key), st->prefix);
+    if (rc != PIT_OK) {
+        return rc;
+    }
+
+    snprintf(count, sizeof(count), "%zu", page);
+    strcpy(end, "+");
+    seen = 0;
+    more = 1;
+
+    while (more && seen < max) {
+        argv[0] = "XREVRANGE";
+        argv[1] = key;
+        argv[2] = end;
+        argv[3] = "-";
+        argv[4] = "COUNT";
+        argv[5] = count;
+
+        r = store_cmd(st, 6, argv);
+        if (r == NULL) {
+            return PIT_ERR_REDIS;
+        }
+
+        if (r->type != REDIS_REPLY_ARRAY) {
+            rc = store_fail(st, "XREVRANGE", r);
+            freeReplyObject(r);
+            return rc;
+        }
+
+        more = r->elements == page;
+        seen += r->elements;
+
+        for (i = 0; i < r->elements; i++) {
+            e = r->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
+                || e->element[0]->type != REDIS_REPLY_STRING
+                || e->element[1]->type != REDIS_REPLY_ARRAY)
+            {
+                continue;
+            }
+
+            /* the next page starts strictly before this entry */
+            snprintf(end, sizeof(end), "(%s", e->element[0]->str);
+
+            if (visit(e, arg)) {
+                freeReplyObject(r);
+                return PIT_OK;
+            }
+        }
+
+        freeReplyObject(r);
+    }
+
+    return PIT_ERR_NOT_FOUND;
+}
+
+
 /* ------------------------------------------------------------------------
  * Failover
  *
@@ -1321,6 +1397,33 @@ store_change_begin(pit_store_t *st)
 
 
 /*
+ * Returns 1 if the audit entry e (well formed, see store_audit_walk()) has
+ * the field "change" equal to the marker arg, else 0.
+ */
+static int
+store_marker_visit(const redisReply *e, void *arg)
+{
+    const char        *marker = arg;
+    const redisReply  *f;
+    size_t             j;
+
+    f = e->element[1];
+
+    for (j = 0; j + 1 < f->elements; j += 2) {
+        if (f->element[j]->type == REDIS_REPLY_STRING
+            && f->element[j + 1]->type == REDIS_REPLY_STRING
+            && strcmp(f->element[j]->str, "change") == 0
+            && strcmp(f->element[j + 1]->str, marker) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
  * Looks for the audit entry of the current change, newest first, among
  * at most PIT_MARKER_SCAN_MAX entries (the stream is capped near
  * PIT_AUDIT_MAXLEN).  Returns PIT_OK if found, PIT_ERR_NOT_FOUND if not,
@@ -1329,73 +1432,8 @@ store_change_begin(pit_store_t *st)
 static pit_err_t
 store_marker_find(pit_store_t *st)
 {
-    char               key[PIT_KEY_MAX], end[80];
-    const char        *argv[6];
-    const redisReply  *e, *f;
-    redisReply        *r;
-    pit_err_t          rc;
-    size_t             i, j, seen;
-    int                more;
-
-    rc = pit_key_audit(key, sizeof(key), st->prefix);
-    if (rc != PIT_OK) {
-        return rc;
-    }
-
-    strcpy(end, "+");
-    seen = 0;
-    more = 1;
-
-    while (more && seen < PIT_MARKER_SCAN_MAX) {
-        argv[0] = "XREVRANGE";
-        argv[1] = key;
-        argv[2] = end;
-        argv[3] = "-";
-        argv[4] = "COUNT";
-        argv[5] = "500";
-
-        r = store_cmd(st, 6, argv);
-        if (r == NULL) {
-            return PIT_ERR_REDIS;
-        }
-
-        if (r->type != REDIS_REPLY_ARRAY) {
-            rc = store_fail(st, "XREVRANGE", r);
-            freeReplyObject(r);
-            return rc;
-        }
-
-        more = r->elements == 500;
-        seen += r->elements;
-
-        for (i = 0; i < r->elements; i++) {
-            e = r->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2
-                || e->element[0]->type != REDIS_REPLY_STRING
-                || e->element[1]->type != REDIS_REPLY_ARRAY)
-            {
-                continue;
-            }
-
-            snprintf(end, sizeof(end), "(%s", e->element[0]->str);
-            f = e->element[1];
-
-            for (j = 0; j + 1 < f->elements; j += 2) {
-                if (f->element[j]->type == REDIS_REPLY_STRING
-                    && f->element[j + 1]->type == REDIS_REPLY_STRING
-                    && strcmp(f->element[j]->str, "change") == 0
-                    && strcmp(f->element[j + 1]->str, st->marker) == 0)
-                {
-                    freeReplyObject(r);
-                    return PIT_OK;
-                }
-            }
-        }
-
-        freeReplyObject(r);
-    }
-
-    return PIT_ERR_NOT_FOUND;
+    return store_audit_walk(st, 500, PIT_MARKER_SCAN_MAX, store_marker_visit,
+                            st->marker);
 }
 
 
@@ -2443,74 +2481,57 @@ audit_selected(const pit_audit_filter_t *f, const pit_audit_entry_t *e)
 }
 
 
+/* What audit_visit() needs: the query, its callback, the count so far. */
+typedef struct {
+    const pit_audit_filter_t  *f;
+    int                      (*fn)(const pit_audit_entry_t *e, void *arg);
+    void                      *arg;
+    size_t                     seen;       /* entries f selected so far */
+} audit_walk_t;
+
+
+/*
+ * Passes the stream entry r to the query's callback if the filter selects
+ * it.  Returns 1 (stop) when the callback asks to or the limit is reached,
+ * else 0.
+ */
+static int
+audit_visit(const redisReply *r, void *arg)
+{
+    audit_walk_t       *w = arg;
+    pit_audit_entry_t   e;
+
+    audit_entry_of(r, &e);
+    if (e.id[0] == '\0' || !audit_selected(w->f, &e)) {
+        return 0;
+    }
+
+    w->seen++;
+
+    return w->fn(&e, w->arg) || w->seen >= w->f->limit;
+}
+
+
 pit_err_t
 pit_store_audit_query(pit_store_t *st, const pit_audit_filter_t *f,
     int (*fn)(const pit_audit_entry_t *e, void *arg), void *arg)
 {
-    size_t             limit = f->limit;
-    char               key[PIT_KEY_MAX], end[80];
-    const char        *argv[6];
-    redisReply        *r;
-    pit_audit_entry_t  e;
-    pit_err_t          rc;
-    size_t             i, seen;
-    int                more;
+    audit_walk_t  w;
+    pit_err_t     rc;
 
-    rc = pit_key_audit(key, sizeof(key), st->prefix);
-    if (rc != PIT_OK) {
-        return rc;
+    if (f->limit == 0) {
+        return PIT_OK;
     }
 
-    strcpy(end, "+");
-    seen = 0;
-    more = 1;
+    w.f = f;
+    w.fn = fn;
+    w.arg = arg;
+    w.seen = 0;
 
     /* Pages of 200, newest first, until limit entries matched. */
-    while (more && seen < limit) {
-        argv[0] = "XREVRANGE";
-        argv[1] = key;
-        argv[2] = end;
-        argv[3] = "-";
-        argv[4] = "COUNT";
-        argv[5] = "200";
+    rc = store_audit_walk(st, 200, SIZE_MAX, audit_visit, &w);
 
-        r = store_cmd(st, 6, argv);
-        if (r == NULL) {
-            return PIT_ERR_REDIS;
-        }
-
-        if (r->type != REDIS_REPLY_ARRAY) {
-            rc = store_fail(st, "XREVRANGE", r);
-            freeReplyObject(r);
-            return rc;
-        }
-
-        more = r->elements == 200;
-
-        for (i = 0; i < r->elements && seen < limit; i++) {
-            audit_entry_of(r->element[i], &e);
-            if (e.id[0] == '\0') {
-                continue;
-            }
-
-            /* the next page starts strictly before this entry */
-            snprintf(end, sizeof(end), "(%s", e.id);
-
-            if (!audit_selected(f, &e)) {
-                continue;
-            }
-
-            seen++;
-            if (fn(&e, arg)) {
-                more = 0;
-                break;
-            }
-        }
-
-        freeReplyObject(r);
-    }
-
-    return PIT_OK;
+    return rc == PIT_ERR_NOT_FOUND ? PIT_OK : rc;
 }
 
 

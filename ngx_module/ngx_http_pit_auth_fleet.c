@@ -143,6 +143,8 @@ static void ngx_http_pit_auth_fleet_choose(ngx_http_pit_auth_fleet_t *fleet,
     int64_t now);
 static void ngx_http_pit_auth_fleet_publish(ngx_http_pit_auth_fleet_t *fleet,
     int64_t now);
+static void ngx_http_pit_auth_fleet_subscribe(ngx_http_pit_auth_redis_t *rd,
+    ngx_http_pit_auth_redis_callback_t *cb, const char *channel, size_t len);
 static ngx_int_t ngx_http_pit_auth_fleet_set(
     ngx_http_pit_auth_fleet_server_t *s, const char *host, size_t len,
     const char *port, size_t plen);
@@ -851,16 +853,10 @@ ngx_http_pit_auth_fleet_watch_start(ngx_http_pit_auth_redis_t *rd,
 {
     ngx_http_pit_auth_fleet_t *fleet = data;
 
-    size_t       lens[2];
-    const char  *argv[2];
-
-    argv[0] = "SUBSCRIBE";
-    lens[0] = 9;
-    argv[1] = NGX_HTTP_PIT_AUTH_FLEET_SWITCH;
-    lens[1] = sizeof(NGX_HTTP_PIT_AUTH_FLEET_SWITCH) - 1;
-
-    (void) ngx_http_pit_auth_redis_command(rd, &fleet->on_switch, 2, argv,
-                                           lens);
+    ngx_http_pit_auth_fleet_subscribe(rd, &fleet->on_switch,
+                                      NGX_HTTP_PIT_AUTH_FLEET_SWITCH,
+                                      sizeof(NGX_HTTP_PIT_AUTH_FLEET_SWITCH)
+                                      - 1);
 }
 
 
@@ -933,16 +929,9 @@ ngx_http_pit_auth_fleet_listen_start(ngx_http_pit_auth_redis_t *rd,
 {
     ngx_http_pit_auth_fleet_t *fleet = data;
 
-    size_t       lens[2];
-    const char  *argv[2];
-
-    argv[0] = "SUBSCRIBE";
-    lens[0] = 9;
-    argv[1] = (const char *) fleet->channel;
-    lens[1] = fleet->channel_len;
-
-    (void) ngx_http_pit_auth_redis_command(rd, &fleet->on_beat, 2, argv,
-                                           lens);
+    ngx_http_pit_auth_fleet_subscribe(rd, &fleet->on_beat,
+                                      (const char *) fleet->channel,
+                                      fleet->channel_len);
 }
 
 
@@ -1301,6 +1290,22 @@ ngx_http_pit_auth_fleet_info(ngx_uint_t i, ngx_http_pit_auth_fleet_info_t *fi)
 
 
 /* helpers */
+
+
+static void
+ngx_http_pit_auth_fleet_subscribe(ngx_http_pit_auth_redis_t *rd,
+    ngx_http_pit_auth_redis_callback_t *cb, const char *channel, size_t len)
+{
+    size_t       lens[2];
+    const char  *argv[2];
+
+    argv[0] = "SUBSCRIBE";
+    lens[0] = 9;
+    argv[1] = channel;
+    lens[1] = len;
+
+    (void) ngx_http_pit_auth_redis_command(rd, cb, 2, argv, lens);
+}
 
 
 static ngx_int_t

@@ -1088,21 +1088,10 @@ static int
 audit_row(const pit_audit_entry_t *e, void *arg)
 {
     audit_state_t  *as = arg;
-    json_t         *o;
     char            at[32], name[128];
 
     if (as->array != NULL) {
-        o = json_object();
-        json_object_set_new(o, "id", json_string(e->id));
-        json_object_set_new(o, "at", json_integer(e->at_ms));
-        json_object_set_new(o, "who", json_string(e->who));
-        json_object_set_new(o, "action", json_string(e->action));
-        json_object_set_new(o, "iid", json_string(e->iid));
-        json_object_set_new(o, "name", json_string(e->name));
-        json_object_set_new(o, "account", json_string(e->account));
-        json_object_set_new(o, "detail", json_string(e->detail));
-        json_object_set_new(o, "peer", json_string(e->peer));
-        json_array_append_new(as->array, o);
+        json_array_append_new(as->array, pitctl_json_audit(e));
         return 0;
     }
 

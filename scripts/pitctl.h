@@ -118,6 +118,9 @@ json_t *pitctl_json_integration(const pit_integration_t *in,
 json_t *pitctl_json_scopes(const pit_scope_set_t *set);
 json_t *pitctl_json_time(int64_t ms);
 
+/* An audit entry as pitctl audit --json and GET /api/v1/audit show it. */
+json_t *pitctl_json_audit(const pit_audit_entry_t *e);
+
 /* An admin as pitctl admin --json and GET /api/v1/me show it (no
  * hashes). */
 json_t *pitctl_json_admin(const pit_admin_t *a);

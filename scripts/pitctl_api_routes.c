@@ -615,19 +615,7 @@ h_expire(api_ctx_t *x)
 static int
 audit_row(const pit_audit_entry_t *e, void *arg)
 {
-    json_t  *o;
-
-    o = json_object();
-    json_object_set_new(o, "id", json_string(e->id));
-    json_object_set_new(o, "at", json_integer(e->at_ms));
-    json_object_set_new(o, "who", json_string(e->who));
-    json_object_set_new(o, "action", json_string(e->action));
-    json_object_set_new(o, "iid", json_string(e->iid));
-    json_object_set_new(o, "name", json_string(e->name));
-    json_object_set_new(o, "account", json_string(e->account));
-    json_object_set_new(o, "detail", json_string(e->detail));
-    json_object_set_new(o, "peer", json_string(e->peer));
-    json_array_append_new(arg, o);
+    json_array_append_new(arg, pitctl_json_audit(e));
     return 0;
 }
 

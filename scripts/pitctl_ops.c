@@ -422,3 +422,23 @@ pitctl_json_integration(const pit_integration_t *in, const int64_t *used,
 
     return o;
 }
+
+
+json_t *
+pitctl_json_audit(const pit_audit_entry_t *e)
+{
+    json_t  *o;
+
+    o = json_object();
+    json_object_set_new(o, "id", json_string(e->id));
+    json_object_set_new(o, "at", json_integer(e->at_ms));
+    json_object_set_new(o, "who", json_string(e->who));
+    json_object_set_new(o, "action", json_string(e->action));
+    json_object_set_new(o, "iid", json_string(e->iid));
+    json_object_set_new(o, "name", json_string(e->name));
+    json_object_set_new(o, "account", json_string(e->account));
+    json_object_set_new(o, "detail", json_string(e->detail));
+    json_object_set_new(o, "peer", json_string(e->peer));
+
+    return o;
+}
