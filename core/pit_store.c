@@ -47,7 +47,7 @@
 
 /* Records a Redis failure in st->err and returns PIT_ERR_REDIS. */
 pit_err_t
-store_fail(pit_store_t *st, const char *what, const redisReply *r)
+pit_st_fail(pit_store_t *st, const char *what, const redisReply *r)
 {
     if (r != NULL && r->type == REDIS_REPLY_ERROR) {
         snprintf(st->err, sizeof(st->err), "%s: %.*s", what,
@@ -76,7 +76,7 @@ store_fail(pit_store_t *st, const char *what, const redisReply *r)
 /* Runs one command given as NUL-terminated strings; returns the reply or
  * NULL (connection failure, recorded in st->err). */
 redisReply *
-store_cmd(pit_store_t *st, int argc, const char **argv)
+pit_st_cmd(pit_store_t *st, int argc, const char **argv)
 {
     size_t       lens[PIT_CMD_ARGS_MAX];
     redisReply  *r;
@@ -93,7 +93,7 @@ store_cmd(pit_store_t *st, int argc, const char **argv)
 
     r = redisCommandArgv(st->c, argc, argv, lens);
     if (r == NULL) {
-        store_fail(st, argv[0], NULL);
+        pit_st_fail(st, argv[0], NULL);
     }
 
     return r;
@@ -103,19 +103,19 @@ store_cmd(pit_store_t *st, int argc, const char **argv)
 /* Runs a command expecting a status or integer reply; returns PIT_OK or
  * PIT_ERR_REDIS. */
 pit_err_t
-store_simple(pit_store_t *st, int argc, const char **argv)
+pit_st_simple(pit_store_t *st, int argc, const char **argv)
 {
     redisReply  *r;
     pit_err_t    rc;
 
-    r = store_cmd(st, argc, argv);
+    r = pit_st_cmd(st, argc, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
 
     rc = PIT_OK;
     if (r->type == REDIS_REPLY_ERROR) {
-        rc = store_fail(st, argv[0], r);
+        rc = pit_st_fail(st, argv[0], r);
     }
 
     freeReplyObject(r);
@@ -587,7 +587,7 @@ pit_store_set_peer(pit_store_t *st, const char *peer)
 
 /* Starts a change: a fresh marker and no unknown outcome yet. */
 pit_err_t
-store_change_begin(pit_store_t *st)
+pit_st_change_begin(pit_store_t *st)
 {
     st->maybe_applied = 0;
     st->moved = 0;
@@ -597,7 +597,7 @@ store_change_begin(pit_store_t *st)
 
 
 /*
- * Returns 1 if the audit entry e (well formed, see store_audit_walk()) has
+ * Returns 1 if the audit entry e (well formed, see pit_st_audit_walk()) has
  * the field "change" equal to the marker arg, else 0.
  */
 static int
@@ -630,10 +630,10 @@ store_marker_visit(const redisReply *e, void *arg)
  * PIT_ERR_REDIS.
  */
 pit_err_t
-store_marker_find(pit_store_t *st)
+pit_st_marker_find(pit_store_t *st)
 {
-    return store_audit_walk(st, 500, PIT_MARKER_SCAN_MAX, store_marker_visit,
-                            st->marker);
+    return pit_st_audit_walk(st, 500, PIT_MARKER_SCAN_MAX, store_marker_visit,
+                             st->marker);
 }
 
 
@@ -644,7 +644,7 @@ store_marker_find(pit_store_t *st)
  * URL reports PIT_ERR_REDIS as it always did.
  */
 int
-store_failover(pit_store_t *st, pit_err_t *rc)
+pit_st_failover(pit_store_t *st, pit_err_t *rc)
 {
     if (*rc == PIT_OK || *rc == PIT_ERR_REPLICATION || !st->url.sentinel
         || !st->moved)
@@ -666,7 +666,7 @@ store_failover(pit_store_t *st, pit_err_t *rc)
  * --------------------------------------------------------------------- */
 
 int
-store_cmp_str(const void *a, const void *b)
+pit_st_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char * const *) a, *(const char * const *) b);
 }
@@ -675,7 +675,7 @@ store_cmp_str(const void *a, const void *b)
 /* Writes a SCAN pattern: the prefix with glob characters escaped, then
  * the glob suffix as given. */
 pit_err_t
-store_pattern(pit_store_t *st, const char *suffix, char *buf, size_t cap)
+pit_st_pattern(pit_store_t *st, const char *suffix, char *buf, size_t cap)
 {
     const char  *p;
     size_t       n;
@@ -724,7 +724,7 @@ pit_store_scan(pit_store_t *st, const char *pattern,
     pit_err_t    rc;
     int          stop;
 
-    rc = store_pattern(st, pattern, glob, sizeof(glob));
+    rc = pit_st_pattern(st, pattern, glob, sizeof(glob));
     if (rc != PIT_OK) {
         return rc;
     }
@@ -741,7 +741,7 @@ pit_store_scan(pit_store_t *st, const char *pattern,
         argv[4] = "COUNT";
         argv[5] = "1000";
 
-        r = store_cmd(st, 6, argv);
+        r = pit_st_cmd(st, 6, argv);
         if (r == NULL) {
             return PIT_ERR_REDIS;
         }
@@ -750,7 +750,7 @@ pit_store_scan(pit_store_t *st, const char *pattern,
             || r->element[0]->type != REDIS_REPLY_STRING
             || r->element[1]->type != REDIS_REPLY_ARRAY)
         {
-            rc = store_fail(st, "SCAN", r);
+            rc = pit_st_fail(st, "SCAN", r);
             freeReplyObject(r);
             return rc;
         }
@@ -784,7 +784,7 @@ pit_store_token_get(pit_store_t *st, const char *hash_hex,
 
     rc = pit_key_token(key, sizeof(key), st->prefix, hash_hex);
     if (rc == PIT_OK) {
-        rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+        rc = pit_st_get_value(st, key, PIT_JSON_MAX, &r);
     }
     if (rc != PIT_OK) {
         return rc;
@@ -831,7 +831,7 @@ pit_store_read_text(pit_store_t *st, int argc, const char **argv, char *buf,
 
     buf[0] = '\0';
 
-    r = store_cmd(st, argc, argv);
+    r = pit_st_cmd(st, argc, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
@@ -841,7 +841,7 @@ pit_store_read_text(pit_store_t *st, int argc, const char **argv, char *buf,
 
     switch (r->type) {
     case REDIS_REPLY_ERROR:
-        rc = store_fail(st, argv[0], r);
+        rc = pit_st_fail(st, argv[0], r);
         break;
 
     case REDIS_REPLY_STRING:

@@ -27,7 +27,7 @@ store_read_admin(pit_store_t *st, const char *key, pit_admin_t *a)
     redisReply  *r;
     pit_err_t    rc;
 
-    rc = store_get_value(st, key, PIT_ADMIN_JSON_MAX, &r);
+    rc = pit_st_get_value(st, key, PIT_ADMIN_JSON_MAX, &r);
     if (rc != PIT_OK) {
         return rc;
     }
@@ -79,13 +79,13 @@ pit_store_admin_list(pit_store_t *st,
 
     argv[0] = "SMEMBERS";
     argv[1] = key;
-    r = store_cmd(st, 2, argv);
+    r = pit_st_cmd(st, 2, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
 
     if (r->type != REDIS_REPLY_ARRAY) {
-        rc = store_fail(st, "SMEMBERS", r);
+        rc = pit_st_fail(st, "SMEMBERS", r);
         freeReplyObject(r);
         return rc;
     }
@@ -105,7 +105,7 @@ pit_store_admin_list(pit_store_t *st,
                    ? r->element[i]->str : "";
     }
 
-    qsort(names, n, sizeof(char *), store_cmp_str);
+    qsort(names, n, sizeof(char *), pit_st_cmp_str);
 
     for (i = 0; i < n && rc == PIT_OK; i++) {
         rc = pit_store_admin_get(st, names[i], a);
@@ -160,7 +160,7 @@ batch_admin(pit_store_t *st, pit_batch_t *b, const pit_admin_t *old,
         rc = pit_key_admin_token(key, sizeof(key), st->prefix,
                                  old->tokens[i].hash);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
+            rc = pit_batch_add(b, 2, "DEL", key);
         }
     }
 
@@ -171,7 +171,7 @@ batch_admin(pit_store_t *st, pit_batch_t *b, const pit_admin_t *old,
         rc = pit_key_admin_token(key, sizeof(key), st->prefix,
                                  new->tokens[i].hash);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 3, "SET", key, new->name);
+            rc = pit_batch_add(b, 3, "SET", key, new->name);
         }
     }
 
@@ -186,12 +186,12 @@ batch_admin(pit_store_t *st, pit_batch_t *b, const pit_admin_t *old,
         }
         rc = pit_admin_to_json(new, json, PIT_ADMIN_JSON_MAX, &len);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 3, "SET", key, json);
+            rc = pit_batch_add(b, 3, "SET", key, json);
         }
         free(json);
 
     } else if (rc == PIT_OK) {
-        rc = batch_add(b, 2, "DEL", key);
+        rc = pit_batch_add(b, 2, "DEL", key);
     }
 
     if (rc == PIT_OK) {
@@ -199,7 +199,7 @@ batch_admin(pit_store_t *st, pit_batch_t *b, const pit_admin_t *old,
     }
 
     if (rc == PIT_OK) {
-        rc = batch_add(b, 3, has ? "SADD" : "SREM", key, new->name);
+        rc = pit_batch_add(b, 3, has ? "SADD" : "SREM", key, new->name);
     }
 
     return rc;
@@ -223,7 +223,7 @@ pit_store_admin_update(pit_store_t *st, const char *name,
 
     rc = pit_key_admin(key, sizeof(key), st->prefix, name);
     if (rc == PIT_OK) {
-        rc = store_change_begin(st);
+        rc = pit_st_change_begin(st);
     }
     if (rc != PIT_OK) {
         return rc;
@@ -231,7 +231,7 @@ pit_store_admin_update(pit_store_t *st, const char *name,
 
     old = malloc(sizeof(pit_admin_t));
     new = malloc(sizeof(pit_admin_t));
-    b = batch_new();
+    b = pit_batch_new();
     if (old == NULL || new == NULL || b == NULL) {
         rc = PIT_ERR_NOMEM;
         goto done;
@@ -242,16 +242,16 @@ pit_store_admin_update(pit_store_t *st, const char *name,
             b->n = 0;
             b->used = 0;
 
-            rc = store_watch(st, key);
+            rc = pit_st_watch(st, key);
             if (rc != PIT_OK) {
                 break;
             }
 
             if (st->maybe_applied) {
-                rc = store_marker_find(st);
+                rc = pit_st_marker_find(st);
                 if (rc == PIT_OK) {
-                    store_unwatch(st);
-                    rc = store_wait(st);
+                    pit_st_unwatch(st);
+                    rc = pit_st_wait(st);
                     goto done;
                 }
                 if (rc != PIT_ERR_NOT_FOUND) {
@@ -270,7 +270,7 @@ pit_store_admin_update(pit_store_t *st, const char *name,
                 rc = PIT_OK;
             }
             if (rc == PIT_OK) {
-                rc = store_meta_guard(st, b, now);
+                rc = pit_st_meta_guard(st, b, now);
             }
             if (rc != PIT_OK) {
                 break;
@@ -299,26 +299,26 @@ pit_store_admin_update(pit_store_t *st, const char *name,
 
             rc = batch_admin(st, b, old, had, new, has);
             if (rc == PIT_OK) {
-                rc = batch_audit_fields(st, b, action, "", name, "", detail,
-                                        now);
+                rc = pit_batch_audit_fields(st, b, action, "", name, "",
+                                            detail, now);
             }
             if (rc != PIT_OK) {
                 break;
             }
 
-            rc = batch_exec(st, b);
+            rc = pit_batch_exec(st, b);
             if (rc != PIT_ERR_BUSY) {
                 break;
             }
         }
-    } while (store_failover(st, &rc));
+    } while (pit_st_failover(st, &rc));
 
 done:
 
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION && st->c != NULL
         && !st->c->err)
     {
-        store_unwatch(st);
+        pit_st_unwatch(st);
     }
 
     free(old);
@@ -346,7 +346,7 @@ pit_store_admin_by_token(pit_store_t *st, const char *token, size_t len,
         rc = pit_key_admin_token(key, sizeof(key), st->prefix, hash);
     }
     if (rc == PIT_OK) {
-        rc = store_get(st, key, name, sizeof(name), &n);
+        rc = pit_st_get(st, key, name, sizeof(name), &n);
     }
     if (rc == PIT_ERR_CORRUPT) {
         rc = PIT_ERR_NOT_FOUND;

@@ -23,7 +23,7 @@
 /* Queues an audit entry: who did what to which integration, never a
  * token (detail carries hints at most). */
 pit_err_t
-batch_audit_fields(pit_store_t *st, pit_batch_t *b, const char *action,
+pit_batch_audit_fields(pit_store_t *st, pit_batch_t *b, const char *action,
     const char *iid, const char *name, const char *acct, const char *detail,
     int64_t now)
 {
@@ -40,27 +40,27 @@ batch_audit_fields(pit_store_t *st, pit_batch_t *b, const char *action,
     snprintf(at, sizeof(at), "%lld", (long long) now);
 
     if (st->peer[0] != '\0') {
-        return batch_add(b, 24, "XADD", key, "MAXLEN", "~", maxlen, "*",
-                         "at", at, "who", st->actor, "action", action,
-                         "iid", iid, "name", name, "acct", acct,
-                         "detail", detail, "change", st->marker,
-                         "peer", st->peer);
+        return pit_batch_add(b, 24, "XADD", key, "MAXLEN", "~", maxlen, "*",
+                             "at", at, "who", st->actor, "action", action,
+                             "iid", iid, "name", name, "acct", acct,
+                             "detail", detail, "change", st->marker,
+                             "peer", st->peer);
     }
 
-    return batch_add(b, 22, "XADD", key, "MAXLEN", "~", maxlen, "*",
-                     "at", at, "who", st->actor, "action", action,
-                     "iid", iid, "name", name, "acct", acct,
-                     "detail", detail, "change", st->marker);
+    return pit_batch_add(b, 22, "XADD", key, "MAXLEN", "~", maxlen, "*",
+                         "at", at, "who", st->actor, "action", action,
+                         "iid", iid, "name", name, "acct", acct,
+                         "detail", detail, "change", st->marker);
 }
 
 
 pit_err_t
-batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
+pit_batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
     const pit_integration_t *in, const char *detail, int64_t now)
 {
-    return batch_audit_fields(st, b, action, in ? in->id : "",
-                              in ? in->name : "", in ? in->account : "",
-                              detail, now);
+    return pit_batch_audit_fields(st, b, action, in ? in->id : "",
+                                  in ? in->name : "", in ? in->account : "",
+                                  detail, now);
 }
 
 
@@ -72,7 +72,7 @@ batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
  * stream or max ran out first, or PIT_ERR_REDIS.
  */
 pit_err_t
-store_audit_walk(pit_store_t *st, size_t page, size_t max,
+pit_st_audit_walk(pit_store_t *st, size_t page, size_t max,
     int (*visit)(const redisReply *e, void *arg), void *arg)
 {
     char               key[PIT_KEY_MAX], end[80], count[24];
@@ -101,13 +101,13 @@ store_audit_walk(pit_store_t *st, size_t page, size_t max,
         argv[4] = "COUNT";
         argv[5] = count;
 
-        r = store_cmd(st, 6, argv);
+        r = pit_st_cmd(st, 6, argv);
         if (r == NULL) {
             return PIT_ERR_REDIS;
         }
 
         if (r->type != REDIS_REPLY_ARRAY) {
-            rc = store_fail(st, "XREVRANGE", r);
+            rc = pit_st_fail(st, "XREVRANGE", r);
             freeReplyObject(r);
             return rc;
         }
@@ -267,7 +267,7 @@ pit_store_audit_query(pit_store_t *st, const pit_audit_filter_t *f,
     w.seen = 0;
 
     /* Pages of 200, newest first, until limit entries matched. */
-    rc = store_audit_walk(st, 200, SIZE_MAX, audit_visit, &w);
+    rc = pit_st_audit_walk(st, 200, SIZE_MAX, audit_visit, &w);
 
     return rc == PIT_ERR_NOT_FOUND ? PIT_OK : rc;
 }

@@ -1,7 +1,7 @@
 /*
  * pit-auth core, the store (pit_store.c): the transaction of one change.
- * A batch queues the writes of one MULTI/EXEC; batch_exec() sends them in
- * one round trip and WAITs for replicas as configured; store_watch() and
+ * A batch queues the writes of one MULTI/EXEC; pit_batch_exec() sends them in
+ * one round trip and WAITs for replicas as configured; pit_st_watch() and
  * the GETs are the reads a change makes under WATCH before it.
  */
 
@@ -42,7 +42,7 @@ batch_copy(pit_batch_t *b, const char *s, size_t len)
 /* Queues a command of argc NUL-terminated arguments argv; returns PIT_OK
  * or PIT_ERR_TOO_LARGE. */
 pit_err_t
-batch_add_argv(pit_batch_t *b, int argc, const char **argv)
+pit_batch_add_argv(pit_batch_t *b, int argc, const char **argv)
 {
     pit_cmd_t  *cmd;
     int         i;
@@ -70,7 +70,7 @@ batch_add_argv(pit_batch_t *b, int argc, const char **argv)
 /* Queues a command of argc NUL-terminated arguments; returns PIT_OK or
  * PIT_ERR_TOO_LARGE. */
 pit_err_t
-batch_add(pit_batch_t *b, int argc, ...)
+pit_batch_add(pit_batch_t *b, int argc, ...)
 {
     va_list      ap;
     pit_cmd_t   *cmd;
@@ -102,7 +102,7 @@ batch_add(pit_batch_t *b, int argc, ...)
 
 
 pit_batch_t *
-batch_new(void)
+pit_batch_new(void)
 {
     pit_batch_t  *b;
 
@@ -122,7 +122,7 @@ batch_new(void)
  * how many did) or PIT_ERR_REDIS.
  */
 pit_err_t
-store_wait(pit_store_t *st)
+pit_st_wait(pit_store_t *st)
 {
     char         n[16], ms[16];
     const char  *argv[3];
@@ -139,7 +139,7 @@ store_wait(pit_store_t *st)
     argv[1] = n;
     argv[2] = ms;
 
-    r = store_cmd(st, 3, argv);
+    r = pit_st_cmd(st, 3, argv);
     if (r == NULL) {
         /* Applied on a primary that is now gone: whether the new one has
          * it depends on replication, so it is as unknown as a lost EXEC. */
@@ -148,7 +148,7 @@ store_wait(pit_store_t *st)
     }
 
     if (r->type != REDIS_REPLY_INTEGER) {
-        rc = store_fail(st, "WAIT", r);
+        rc = pit_st_fail(st, "WAIT", r);
 
     } else if (r->integer < st->wait_replicas) {
         snprintf(st->err, sizeof(st->err), "%lld of %d replicas "
@@ -171,7 +171,7 @@ store_wait(pit_store_t *st)
  * caller starts again), PIT_ERR_REDIS otherwise.
  */
 pit_err_t
-batch_exec(pit_store_t *st, pit_batch_t *b)
+pit_batch_exec(pit_store_t *st, pit_batch_t *b)
 {
     static const char  *multi[] = { "MULTI" };
     static const char  *exec[] = { "EXEC" };
@@ -182,7 +182,7 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
     size_t              i;
 
     if (redisAppendCommandArgv(st->c, 1, multi, multi_len) != REDIS_OK) {
-        return store_fail(st, "MULTI", NULL);
+        return pit_st_fail(st, "MULTI", NULL);
     }
 
     for (i = 0; i < b->n; i++) {
@@ -190,12 +190,12 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
                                    b->cmds[i].argvlen)
             != REDIS_OK)
         {
-            return store_fail(st, b->cmds[i].argv[0], NULL);
+            return pit_st_fail(st, b->cmds[i].argv[0], NULL);
         }
     }
 
     if (redisAppendCommandArgv(st->c, 1, exec, exec_len) != REDIS_OK) {
-        return store_fail(st, "EXEC", NULL);
+        return pit_st_fail(st, "EXEC", NULL);
     }
 
     rc = PIT_OK;
@@ -206,12 +206,12 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
         if (redisGetReply(st->c, (void **) &r) != REDIS_OK) {
             /* the first read flushed the pipeline: EXEC may have run */
             st->maybe_applied = 1;
-            return store_fail(st, "MULTI", NULL);
+            return pit_st_fail(st, "MULTI", NULL);
         }
 
         if (r->type == REDIS_REPLY_ERROR && rc == PIT_OK) {
-            rc = store_fail(st, i == 0 ? "MULTI" : b->cmds[i - 1].argv[0],
-                            r);
+            rc = pit_st_fail(st, i == 0 ? "MULTI" : b->cmds[i - 1].argv[0],
+                             r);
         }
 
         freeReplyObject(r);
@@ -219,7 +219,7 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
 
     if (redisGetReply(st->c, (void **) &r) != REDIS_OK) {
         st->maybe_applied = 1;
-        return store_fail(st, "EXEC", NULL);
+        return pit_st_fail(st, "EXEC", NULL);
     }
 
     if (rc == PIT_OK) {
@@ -227,12 +227,12 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
             rc = PIT_ERR_BUSY;
 
         } else if (r->type != REDIS_REPLY_ARRAY) {
-            rc = store_fail(st, "EXEC", r);
+            rc = pit_st_fail(st, "EXEC", r);
 
         } else {
             for (i = 0; i < r->elements; i++) {
                 if (r->element[i]->type == REDIS_REPLY_ERROR) {
-                    rc = store_fail(st, b->cmds[i].argv[0], r->element[i]);
+                    rc = pit_st_fail(st, b->cmds[i].argv[0], r->element[i]);
                     break;
                 }
             }
@@ -241,7 +241,7 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
 
     freeReplyObject(r);
 
-    return rc == PIT_OK ? store_wait(st) : rc;
+    return rc == PIT_OK ? pit_st_wait(st) : rc;
 }
 
 
@@ -251,20 +251,20 @@ batch_exec(pit_store_t *st, pit_batch_t *b)
 
 /* WATCHes key; returns PIT_OK or PIT_ERR_REDIS. */
 pit_err_t
-store_watch(pit_store_t *st, const char *key)
+pit_st_watch(pit_store_t *st, const char *key)
 {
     const char  *argv[2] = { "WATCH", key };
 
-    return store_simple(st, 2, argv);
+    return pit_st_simple(st, 2, argv);
 }
 
 
 void
-store_unwatch(pit_store_t *st)
+pit_st_unwatch(pit_store_t *st)
 {
     const char  *argv[1] = { "UNWATCH" };
 
-    (void) store_simple(st, 1, argv);
+    (void) pit_st_simple(st, 1, argv);
 }
 
 
@@ -275,14 +275,14 @@ store_unwatch(pit_store_t *st)
  * PIT_ERR_REDIS.
  */
 pit_err_t
-store_get_value(pit_store_t *st, const char *key, size_t max,
+pit_st_get_value(pit_store_t *st, const char *key, size_t max,
     redisReply **value)
 {
     const char  *argv[2] = { "GET", key };
     redisReply  *r;
     pit_err_t    rc;
 
-    r = store_cmd(st, 2, argv);
+    r = pit_st_cmd(st, 2, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
@@ -291,7 +291,7 @@ store_get_value(pit_store_t *st, const char *key, size_t max,
         rc = PIT_ERR_NOT_FOUND;
 
     } else if (r->type == REDIS_REPLY_ERROR) {
-        rc = store_fail(st, "GET", r);
+        rc = pit_st_fail(st, "GET", r);
 
     } else if (r->type != REDIS_REPLY_STRING || r->len > max) {
         rc = PIT_ERR_CORRUPT;
@@ -306,15 +306,15 @@ store_get_value(pit_store_t *st, const char *key, size_t max,
 }
 
 
-/* As store_get_value(), copying the value and a NUL into buf. */
+/* As pit_st_get_value(), copying the value and a NUL into buf. */
 pit_err_t
-store_get(pit_store_t *st, const char *key, char *buf, size_t cap,
+pit_st_get(pit_store_t *st, const char *key, char *buf, size_t cap,
     size_t *len)
 {
     redisReply  *r;
     pit_err_t    rc;
 
-    rc = store_get_value(st, key, cap - 1, &r);
+    rc = pit_st_get_value(st, key, cap - 1, &r);
     if (rc != PIT_OK) {
         return rc;
     }

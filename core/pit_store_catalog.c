@@ -32,13 +32,13 @@ store_catalog_read(pit_store_t *st, const char *key, pit_catalog_list_t *cl,
     pit_catalog_list_free(cl);
     *stored = 0;
 
-    r = store_cmd(st, 2, argv);
+    r = pit_st_cmd(st, 2, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
 
     if (r->type != REDIS_REPLY_ARRAY) {
-        rc = store_fail(st, "HGETALL", r);
+        rc = pit_st_fail(st, "HGETALL", r);
         freeReplyObject(r);
         return rc;
     }
@@ -107,7 +107,7 @@ batch_catalog(pit_batch_t *b, const char *key, const pit_catalog_list_t *cl)
     int          argc;
     pit_err_t    rc;
 
-    rc = batch_add(b, 2, "DEL", key);
+    rc = pit_batch_add(b, 2, "DEL", key);
 
     for (i = 0; i < cl->n && rc == PIT_OK; ) {
         argv[0] = "HSET";
@@ -120,7 +120,7 @@ batch_catalog(pit_batch_t *b, const char *key, const pit_catalog_list_t *cl)
             i++;
         }
 
-        rc = batch_add_argv(b, argc, argv);
+        rc = pit_batch_add_argv(b, argc, argv);
     }
 
     return rc;
@@ -140,13 +140,13 @@ pit_store_catalog_update(pit_store_t *st,
 
     rc = pit_key_scopes(key, sizeof(key), st->prefix);
     if (rc == PIT_OK) {
-        rc = store_change_begin(st);
+        rc = pit_st_change_begin(st);
     }
     if (rc != PIT_OK) {
         return rc;
     }
 
-    b = batch_new();
+    b = pit_batch_new();
     if (b == NULL) {
         return PIT_ERR_NOMEM;
     }
@@ -158,16 +158,16 @@ pit_store_catalog_update(pit_store_t *st,
             b->n = 0;
             b->used = 0;
 
-            rc = store_watch(st, key);
+            rc = pit_st_watch(st, key);
             if (rc != PIT_OK) {
                 break;
             }
 
             if (st->maybe_applied) {
-                rc = store_marker_find(st);
+                rc = pit_st_marker_find(st);
                 if (rc == PIT_OK) {
-                    store_unwatch(st);
-                    rc = store_wait(st);
+                    pit_st_unwatch(st);
+                    rc = pit_st_wait(st);
                     goto done;
                 }
                 if (rc != PIT_ERR_NOT_FOUND) {
@@ -180,7 +180,7 @@ pit_store_catalog_update(pit_store_t *st,
                 rc = pit_catalog_list_builtin(&cl);
             }
             if (rc == PIT_OK) {
-                rc = store_meta_guard(st, b, now);
+                rc = pit_st_meta_guard(st, b, now);
             }
             if (rc == PIT_OK) {
                 rc = fn(&cl, stored, arg);
@@ -189,25 +189,25 @@ pit_store_catalog_update(pit_store_t *st,
                 rc = batch_catalog(b, key, &cl);
             }
             if (rc == PIT_OK) {
-                rc = batch_audit(st, b, action, NULL, detail, now);
+                rc = pit_batch_audit(st, b, action, NULL, detail, now);
             }
             if (rc != PIT_OK) {
                 break;
             }
 
-            rc = batch_exec(st, b);
+            rc = pit_batch_exec(st, b);
             if (rc != PIT_ERR_BUSY) {
                 break;
             }
         }
-    } while (store_failover(st, &rc));
+    } while (pit_st_failover(st, &rc));
 
 done:
 
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION && st->c != NULL
         && !st->c->err)
     {
-        store_unwatch(st);
+        pit_st_unwatch(st);
     }
 
     pit_catalog_list_free(&cl);

@@ -46,7 +46,7 @@ batch_used(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
         }
     }
 
-    return argc > 2 ? batch_add_argv(b, argc, argv) : PIT_OK;
+    return argc > 2 ? pit_batch_add_argv(b, argc, argv) : PIT_OK;
 }
 
 
@@ -69,20 +69,20 @@ store_import_read(pit_store_t *st, const pit_integration_t *in, int replace,
 
     rc = pit_key_integration(key, sizeof(key), st->prefix, in->id);
     if (rc == PIT_OK) {
-        rc = store_watch(st, key);
+        rc = pit_st_watch(st, key);
     }
     if (rc == PIT_OK) {
         rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
                           in->name);
     }
     if (rc == PIT_OK) {
-        rc = store_watch(st, key);
+        rc = pit_st_watch(st, key);
     }
     if (rc != PIT_OK) {
         return rc;
     }
 
-    rc = store_read_integration(st, in->id, old_id);
+    rc = pit_st_read_integration(st, in->id, old_id);
     if (rc == PIT_OK) {
         *by_id = old_id;
         if (!replace) {
@@ -95,7 +95,7 @@ store_import_read(pit_store_t *st, const pit_integration_t *in, int replace,
         return rc;
     }
 
-    rc = store_get(st, key, holder, sizeof(holder), &len);
+    rc = pit_st_get(st, key, holder, sizeof(holder), &len);
     if (rc == PIT_ERR_NOT_FOUND || (rc == PIT_OK
                                     && strcmp(holder, in->id) == 0))
     {
@@ -117,10 +117,10 @@ store_import_read(pit_store_t *st, const pit_integration_t *in, int replace,
     if (rc == PIT_OK && pit_id_validate(holder, len) == PIT_OK) {
         rc = pit_key_integration(key, sizeof(key), st->prefix, holder);
         if (rc == PIT_OK) {
-            rc = store_watch(st, key);
+            rc = pit_st_watch(st, key);
         }
         if (rc == PIT_OK) {
-            rc = store_read_integration(st, holder, old_name);
+            rc = pit_st_read_integration(st, holder, old_name);
         }
         if (rc == PIT_OK) {
             *by_name = old_name;
@@ -147,23 +147,23 @@ batch_import(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
     rc = PIT_OK;
 
     if (by_id != NULL) {
-        rc = batch_delete_integration(st, b, by_id);
+        rc = pit_batch_delete_integration(st, b, by_id);
     }
     if (rc == PIT_OK && by_name != NULL) {
-        rc = batch_delete_integration(st, b, by_name);
+        rc = pit_batch_delete_integration(st, b, by_name);
     }
     if (rc == PIT_OK) {
         rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
                           in->name);
     }
     if (rc == PIT_OK) {
-        rc = batch_add(b, 3, "SET", key, in->id);
+        rc = pit_batch_add(b, 3, "SET", key, in->id);
     }
     if (rc == PIT_OK) {
-        rc = batch_integration(st, b, in);
+        rc = pit_batch_integration(st, b, in);
     }
     if (rc == PIT_OK) {
-        rc = batch_token_keys(st, b, in);
+        rc = pit_batch_token_keys(st, b, in);
     }
     if (rc == PIT_OK) {
         rc = batch_used(st, b, in, used);
@@ -174,7 +174,7 @@ batch_import(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
     }
     if (rc == PIT_OK) {
         snprintf(score, sizeof(score), "%lld", (long long) in->created_at_ms);
-        rc = batch_add(b, 4, "ZADD", key, score, in->id);
+        rc = pit_batch_add(b, 4, "ZADD", key, score, in->id);
     }
     if (rc != PIT_OK) {
         return rc;
@@ -187,7 +187,7 @@ batch_import(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in,
                                i ? "," : "", in->tokens[i].hint);
     }
 
-    return batch_audit(st, b, "import", in, detail, now);
+    return pit_batch_audit(st, b, "import", in, detail, now);
 }
 
 
@@ -226,14 +226,14 @@ pit_store_import(pit_store_t *st, pit_integration_t *in, const int64_t *used,
         free(was);
     }
 
-    rc = store_change_begin(st);
+    rc = pit_st_change_begin(st);
     if (rc != PIT_OK) {
         return rc;
     }
 
     old_id = malloc(sizeof(pit_integration_t));
     old_name = malloc(sizeof(pit_integration_t));
-    b = batch_new();
+    b = pit_batch_new();
     if (old_id == NULL || old_name == NULL || b == NULL) {
         rc = PIT_ERR_NOMEM;
         goto done;
@@ -251,10 +251,10 @@ pit_store_import(pit_store_t *st, pit_integration_t *in, const int64_t *used,
             }
 
             if (st->maybe_applied) {
-                rc = store_marker_find(st);
+                rc = pit_st_marker_find(st);
                 if (rc == PIT_OK) {
-                    store_unwatch(st);
-                    rc = store_wait(st);
+                    pit_st_unwatch(st);
+                    rc = pit_st_wait(st);
                     goto done;
                 }
                 if (rc != PIT_ERR_NOT_FOUND) {
@@ -262,7 +262,7 @@ pit_store_import(pit_store_t *st, pit_integration_t *in, const int64_t *used,
                 }
             }
 
-            rc = store_meta_guard(st, b, now);
+            rc = pit_st_meta_guard(st, b, now);
             if (rc == PIT_OK) {
                 rc = batch_import(st, b, in, kept, by_id, by_name, now);
             }
@@ -270,19 +270,19 @@ pit_store_import(pit_store_t *st, pit_integration_t *in, const int64_t *used,
                 break;
             }
 
-            rc = batch_exec(st, b);
+            rc = pit_batch_exec(st, b);
             if (rc != PIT_ERR_BUSY) {
                 break;
             }
         }
-    } while (store_failover(st, &rc));
+    } while (pit_st_failover(st, &rc));
 
 done:
 
     if ((check_only || (rc != PIT_OK && rc != PIT_ERR_REPLICATION))
         && st->c != NULL && !st->c->err)
     {
-        store_unwatch(st);
+        pit_st_unwatch(st);
     }
 
     free(old_id);

@@ -64,54 +64,54 @@ typedef struct {
 
 
 /* pit_store.c: commands, failover, keys */
-pit_err_t store_fail(pit_store_t *st, const char *what, const redisReply *r);
-redisReply *store_cmd(pit_store_t *st, int argc, const char **argv);
-pit_err_t store_simple(pit_store_t *st, int argc, const char **argv);
-pit_err_t store_change_begin(pit_store_t *st);
-pit_err_t store_marker_find(pit_store_t *st);
-int store_failover(pit_store_t *st, pit_err_t *rc);
-int store_cmp_str(const void *a, const void *b);
-pit_err_t store_pattern(pit_store_t *st, const char *suffix, char *buf,
+pit_err_t pit_st_fail(pit_store_t *st, const char *what, const redisReply *r);
+redisReply *pit_st_cmd(pit_store_t *st, int argc, const char **argv);
+pit_err_t pit_st_simple(pit_store_t *st, int argc, const char **argv);
+pit_err_t pit_st_change_begin(pit_store_t *st);
+pit_err_t pit_st_marker_find(pit_store_t *st);
+int pit_st_failover(pit_store_t *st, pit_err_t *rc);
+int pit_st_cmp_str(const void *a, const void *b);
+pit_err_t pit_st_pattern(pit_store_t *st, const char *suffix, char *buf,
     size_t cap);
 
 
 /* pit_store_batch.c: batches, WATCH and the reads under it */
-pit_err_t batch_add_argv(pit_batch_t *b, int argc, const char **argv);
-pit_err_t batch_add(pit_batch_t *b, int argc, ...);
-pit_batch_t *batch_new(void);
-pit_err_t store_wait(pit_store_t *st);
-pit_err_t batch_exec(pit_store_t *st, pit_batch_t *b);
-pit_err_t store_watch(pit_store_t *st, const char *key);
-void store_unwatch(pit_store_t *st);
-pit_err_t store_get_value(pit_store_t *st, const char *key, size_t max,
+pit_err_t pit_batch_add_argv(pit_batch_t *b, int argc, const char **argv);
+pit_err_t pit_batch_add(pit_batch_t *b, int argc, ...);
+pit_batch_t *pit_batch_new(void);
+pit_err_t pit_st_wait(pit_store_t *st);
+pit_err_t pit_batch_exec(pit_store_t *st, pit_batch_t *b);
+pit_err_t pit_st_watch(pit_store_t *st, const char *key);
+void pit_st_unwatch(pit_store_t *st);
+pit_err_t pit_st_get_value(pit_store_t *st, const char *key, size_t max,
     redisReply **value);
-pit_err_t store_get(pit_store_t *st, const char *key, char *buf, size_t cap,
+pit_err_t pit_st_get(pit_store_t *st, const char *key, char *buf, size_t cap,
     size_t *len);
 
 
 /* pit_store_integration.c: an integration's record and keys */
-pit_err_t store_read_integration(pit_store_t *st, const char *iid,
+pit_err_t pit_st_read_integration(pit_store_t *st, const char *iid,
     pit_integration_t *in);
-pit_err_t batch_token_keys(pit_store_t *st, pit_batch_t *b,
+pit_err_t pit_batch_token_keys(pit_store_t *st, pit_batch_t *b,
     const pit_integration_t *in);
-pit_err_t batch_integration(pit_store_t *st, pit_batch_t *b,
+pit_err_t pit_batch_integration(pit_store_t *st, pit_batch_t *b,
     const pit_integration_t *in);
-pit_err_t batch_delete_integration(pit_store_t *st, pit_batch_t *b,
+pit_err_t pit_batch_delete_integration(pit_store_t *st, pit_batch_t *b,
     const pit_integration_t *old);
 
 
 /* pit_store_audit.c: the audit stream */
-pit_err_t batch_audit_fields(pit_store_t *st, pit_batch_t *b,
+pit_err_t pit_batch_audit_fields(pit_store_t *st, pit_batch_t *b,
     const char *action, const char *iid, const char *name, const char *acct,
     const char *detail, int64_t now);
-pit_err_t batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
+pit_err_t pit_batch_audit(pit_store_t *st, pit_batch_t *b, const char *action,
     const pit_integration_t *in, const char *detail, int64_t now);
-pit_err_t store_audit_walk(pit_store_t *st, size_t page, size_t max,
+pit_err_t pit_st_audit_walk(pit_store_t *st, size_t page, size_t max,
     int (*visit)(const redisReply *e, void *arg), void *arg);
 
 
 /* pit_store_meta.c: the store mark */
-pit_err_t store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now);
+pit_err_t pit_st_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now);
 
 
 #endif /* PIT_STORE_INT_H */

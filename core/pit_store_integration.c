@@ -24,7 +24,7 @@
 
 /* Reads and decodes an integration as stored (not settled). */
 pit_err_t
-store_read_integration(pit_store_t *st, const char *iid,
+pit_st_read_integration(pit_store_t *st, const char *iid,
     pit_integration_t *in)
 {
     char         key[PIT_KEY_MAX];
@@ -37,7 +37,7 @@ store_read_integration(pit_store_t *st, const char *iid,
 
     rc = pit_key_integration(key, sizeof(key), st->prefix, iid);
     if (rc == PIT_OK) {
-        rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+        rc = pit_st_get_value(st, key, PIT_JSON_MAX, &r);
     }
 
     if (rc != PIT_OK) {
@@ -64,7 +64,7 @@ pit_store_get(pit_store_t *st, const char *iid, pit_integration_t *in,
 {
     pit_err_t  rc;
 
-    rc = store_read_integration(st, iid, in);
+    rc = pit_st_read_integration(st, iid, in);
     if (rc == PIT_OK) {
         (void) pit_rotation_settle(in, now);
     }
@@ -114,13 +114,13 @@ store_list_account(pit_store_t *st, const char *acct, int64_t now,
     argv[2] = "0";
     argv[3] = "-1";
 
-    r = store_cmd(st, 4, argv);
+    r = pit_st_cmd(st, 4, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
 
     if (r->type != REDIS_REPLY_ARRAY) {
-        rc = store_fail(st, "ZRANGE", r);
+        rc = pit_st_fail(st, "ZRANGE", r);
         freeReplyObject(r);
         return rc;
     }
@@ -170,7 +170,7 @@ store_accounts(pit_store_t *st, char ***accts, size_t *n)
     size_t       i, cap, skip;
     pit_err_t    rc;
 
-    rc = store_pattern(st, "ints:*", pattern, sizeof(pattern));
+    rc = pit_st_pattern(st, "ints:*", pattern, sizeof(pattern));
     if (rc != PIT_OK) {
         return rc;
     }
@@ -190,7 +190,7 @@ store_accounts(pit_store_t *st, char ***accts, size_t *n)
         argv[4] = "COUNT";
         argv[5] = "1000";
 
-        r = store_cmd(st, 6, argv);
+        r = pit_st_cmd(st, 6, argv);
         if (r == NULL) {
             rc = PIT_ERR_REDIS;
             break;
@@ -200,7 +200,7 @@ store_accounts(pit_store_t *st, char ***accts, size_t *n)
             || r->element[0]->type != REDIS_REPLY_STRING
             || r->element[1]->type != REDIS_REPLY_ARRAY)
         {
-            rc = store_fail(st, "SCAN", r);
+            rc = pit_st_fail(st, "SCAN", r);
             freeReplyObject(r);
             break;
         }
@@ -238,7 +238,7 @@ store_accounts(pit_store_t *st, char ***accts, size_t *n)
     } while (rc == PIT_OK && strcmp(cursor, "0") != 0);
 
     if (list != NULL) {
-        qsort(list, *n, sizeof(char *), store_cmp_str);
+        qsort(list, *n, sizeof(char *), pit_st_cmp_str);
     }
 
     *accts = list;
@@ -305,7 +305,7 @@ pit_store_check(pit_store_t *st, const char *token, size_t len,
         return rc;
     }
 
-    rc = store_get_value(st, key, PIT_JSON_MAX, &r);
+    rc = pit_st_get_value(st, key, PIT_JSON_MAX, &r);
     if (rc != PIT_OK) {
         return rc;
     }
@@ -323,7 +323,7 @@ pit_store_check(pit_store_t *st, const char *token, size_t len,
 
     argv[0] = "PTTL";
     argv[1] = key;
-    r = store_cmd(st, 2, argv);
+    r = pit_st_cmd(st, 2, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
@@ -364,13 +364,13 @@ pit_store_last_used(pit_store_t *st, const pit_integration_t *in,
         argv[2 + i] = in->tokens[i].hash;
     }
 
-    r = store_cmd(st, 2 + (int) in->ntokens, argv);
+    r = pit_st_cmd(st, 2 + (int) in->ntokens, argv);
     if (r == NULL) {
         return PIT_ERR_REDIS;
     }
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements != in->ntokens) {
-        rc = store_fail(st, "HMGET", r);
+        rc = pit_st_fail(st, "HMGET", r);
         freeReplyObject(r);
         return rc;
     }
@@ -396,7 +396,8 @@ pit_store_last_used(pit_store_t *st, const pit_integration_t *in,
 /* Queues SET of every token key of in, with PEXPIREAT on a "previous"
  * one so that Redis itself drops it at the deadline. */
 pit_err_t
-batch_token_keys(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in)
+pit_batch_token_keys(pit_store_t *st, pit_batch_t *b,
+    const pit_integration_t *in)
 {
     pit_token_record_t  rec;
     char                key[PIT_KEY_MAX];
@@ -425,12 +426,12 @@ batch_token_keys(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in)
             break;
         }
 
-        rc = batch_add(b, 3, "SET", key, json);
+        rc = pit_batch_add(b, 3, "SET", key, json);
 
         if (rc == PIT_OK && in->tokens[i].role == PIT_ROLE_PREVIOUS) {
             snprintf(until, sizeof(until), "%lld",
                      (long long) in->tokens[i].until_ms);
-            rc = batch_add(b, 3, "PEXPIREAT", key, until);
+            rc = pit_batch_add(b, 3, "PEXPIREAT", key, until);
         }
     }
 
@@ -474,11 +475,11 @@ batch_dropped_tokens(pit_store_t *st, pit_batch_t *b,
 
         rc = pit_key_token(key, sizeof(key), st->prefix, old->tokens[i].hash);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
+            rc = pit_batch_add(b, 2, "DEL", key);
         }
 
         if (rc == PIT_OK && new != NULL) {
-            rc = batch_add(b, 3, "HDEL", used, old->tokens[i].hash);
+            rc = pit_batch_add(b, 3, "HDEL", used, old->tokens[i].hash);
         }
     }
 
@@ -488,7 +489,8 @@ batch_dropped_tokens(pit_store_t *st, pit_batch_t *b,
 
 /* Queues SET of the integration record. */
 pit_err_t
-batch_integration(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in)
+pit_batch_integration(pit_store_t *st, pit_batch_t *b,
+    const pit_integration_t *in)
 {
     char       key[PIT_KEY_MAX];
     char      *json;
@@ -506,7 +508,7 @@ batch_integration(pit_store_t *st, pit_batch_t *b, const pit_integration_t *in)
     }
 
     if (rc == PIT_OK) {
-        rc = batch_add(b, 3, "SET", key, json);
+        rc = pit_batch_add(b, 3, "SET", key, json);
     }
 
     free(json);
@@ -533,12 +535,12 @@ store_claim_name(pit_store_t *st, const char *acct, const char *name,
         return rc;
     }
 
-    rc = store_watch(st, key);
+    rc = pit_st_watch(st, key);
     if (rc != PIT_OK) {
         return rc;
     }
 
-    rc = store_get(st, key, holder, sizeof(holder), &len);
+    rc = pit_st_get(st, key, holder, sizeof(holder), &len);
     if (rc == PIT_ERR_NOT_FOUND) {
         return PIT_OK;
     }
@@ -624,17 +626,17 @@ store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
         }
 
         if (st->maybe_applied) {
-            rc = store_marker_find(st);
+            rc = pit_st_marker_find(st);
             if (rc == PIT_OK) {
-                store_unwatch(st);
-                return store_wait(st);
+                pit_st_unwatch(st);
+                return pit_st_wait(st);
             }
             if (rc != PIT_ERR_NOT_FOUND) {
                 break;
             }
         }
 
-        rc = store_meta_guard(st, b, now);
+        rc = pit_st_meta_guard(st, b, now);
         if (rc != PIT_OK) {
             break;
         }
@@ -642,15 +644,15 @@ store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
         rc = pit_key_name(key, sizeof(key), st->prefix, in->account,
                           in->name);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 3, "SET", key, in->id);
+            rc = pit_batch_add(b, 3, "SET", key, in->id);
         }
 
         if (rc == PIT_OK) {
-            rc = batch_integration(st, b, in);
+            rc = pit_batch_integration(st, b, in);
         }
 
         if (rc == PIT_OK) {
-            rc = batch_token_keys(st, b, in);
+            rc = pit_batch_token_keys(st, b, in);
         }
 
         if (rc == PIT_OK) {
@@ -659,18 +661,18 @@ store_create_attempts(pit_store_t *st, pit_batch_t *b, pit_integration_t *in,
         }
 
         if (rc == PIT_OK) {
-            rc = batch_add(b, 4, "ZADD", key, score, in->id);
+            rc = pit_batch_add(b, 4, "ZADD", key, score, in->id);
         }
 
         if (rc == PIT_OK) {
-            rc = batch_audit(st, b, "create", in, detail, now);
+            rc = pit_batch_audit(st, b, "create", in, detail, now);
         }
 
         if (rc != PIT_OK) {
             break;
         }
 
-        rc = batch_exec(st, b);
+        rc = pit_batch_exec(st, b);
         if (rc != PIT_ERR_BUSY) {
             break;
         }
@@ -695,7 +697,7 @@ pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
 
     rc = pit_id_generate(in->id);
     if (rc == PIT_OK) {
-        rc = store_change_begin(st);
+        rc = pit_st_change_begin(st);
     }
 
     if (rc != PIT_OK) {
@@ -717,7 +719,7 @@ pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
         return rc;
     }
 
-    b = batch_new();
+    b = pit_batch_new();
     if (b == NULL) {
         return PIT_ERR_NOMEM;
     }
@@ -727,11 +729,11 @@ pit_store_create(pit_store_t *st, pit_integration_t *in, char *token,
 
     do {
         rc = store_create_attempts(st, b, in, score, detail, now);
-    } while (store_failover(st, &rc));
+    } while (pit_st_failover(st, &rc));
 
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
         if (st->c != NULL && !st->c->err) {
-            store_unwatch(st);
+            pit_st_unwatch(st);
         }
         memset(token, 0, PIT_TOKEN_LEN + 1);
     }
@@ -857,7 +859,7 @@ change_apply(const pit_change_t *ch, pit_integration_t *new, int64_t now,
 /* Queues the removal of every key of old (its tokens, record, name,
  * last-use times and index entry). */
 pit_err_t
-batch_delete_integration(pit_store_t *st, pit_batch_t *b,
+pit_batch_delete_integration(pit_store_t *st, pit_batch_t *b,
     const pit_integration_t *old)
 {
     char       key[PIT_KEY_MAX];
@@ -869,27 +871,27 @@ batch_delete_integration(pit_store_t *st, pit_batch_t *b,
         rc = pit_key_integration(key, sizeof(key), st->prefix, old->id);
     }
     if (rc == PIT_OK) {
-        rc = batch_add(b, 2, "DEL", key);
+        rc = pit_batch_add(b, 2, "DEL", key);
     }
     if (rc == PIT_OK) {
         rc = pit_key_name(key, sizeof(key), st->prefix, old->account,
                           old->name);
     }
     if (rc == PIT_OK) {
-        rc = batch_add(b, 2, "DEL", key);
+        rc = pit_batch_add(b, 2, "DEL", key);
     }
     if (rc == PIT_OK) {
         rc = pit_key_used(key, sizeof(key), st->prefix, old->id);
     }
     if (rc == PIT_OK) {
-        rc = batch_add(b, 2, "DEL", key);
+        rc = pit_batch_add(b, 2, "DEL", key);
     }
     if (rc == PIT_OK) {
         rc = pit_key_account_index(key, sizeof(key), st->prefix,
                                    old->account);
     }
     if (rc == PIT_OK) {
-        rc = batch_add(b, 3, "ZREM", key, old->id);
+        rc = pit_batch_add(b, 3, "ZREM", key, old->id);
     }
 
     return rc;
@@ -906,9 +908,9 @@ change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
     pit_err_t  rc;
 
     if (ch->is_delete) {
-        rc = batch_delete_integration(st, b, old);
+        rc = pit_batch_delete_integration(st, b, old);
 
-        return rc == PIT_OK ? batch_audit(st, b, "delete", old, "", now)
+        return rc == PIT_OK ? pit_batch_audit(st, b, "delete", old, "", now)
                             : rc;
     }
 
@@ -918,26 +920,26 @@ change_batch(pit_store_t *st, pit_batch_t *b, const pit_change_t *ch,
         rc = pit_key_name(key, sizeof(key), st->prefix, old->account,
                           old->name);
         if (rc == PIT_OK) {
-            rc = batch_add(b, 2, "DEL", key);
+            rc = pit_batch_add(b, 2, "DEL", key);
         }
         if (rc == PIT_OK) {
             rc = pit_key_name(key, sizeof(key), st->prefix, new->account,
                               new->name);
         }
         if (rc == PIT_OK) {
-            rc = batch_add(b, 3, "SET", key, new->id);
+            rc = pit_batch_add(b, 3, "SET", key, new->id);
         }
     }
 
     if (rc == PIT_OK) {
-        rc = batch_integration(st, b, new);
+        rc = pit_batch_integration(st, b, new);
     }
 
     if (rc == PIT_OK) {
-        rc = batch_token_keys(st, b, new);
+        rc = pit_batch_token_keys(st, b, new);
     }
 
-    return rc == PIT_OK ? batch_audit(st, b, ch->action, new, detail, now)
+    return rc == PIT_OK ? pit_batch_audit(st, b, ch->action, new, detail, now)
                         : rc;
 }
 
@@ -962,33 +964,33 @@ store_change_attempts(pit_store_t *st, pit_batch_t *b, const char *key,
         b->n = 0;
         b->used = 0;
 
-        rc = store_watch(st, key);
+        rc = pit_st_watch(st, key);
         if (rc != PIT_OK) {
             break;
         }
 
         if (st->maybe_applied) {
-            rc = store_marker_find(st);
+            rc = pit_st_marker_find(st);
             if (rc == PIT_OK) {
-                store_unwatch(st);
+                pit_st_unwatch(st);
                 if (!ch->is_delete) {
                     rc = pit_store_get(st, iid, new, now);
                 }
-                return rc == PIT_OK ? store_wait(st) : rc;
+                return rc == PIT_OK ? pit_st_wait(st) : rc;
             }
             if (rc != PIT_ERR_NOT_FOUND) {
                 break;
             }
         }
 
-        rc = store_read_integration(st, iid, old);
+        rc = pit_st_read_integration(st, iid, old);
         if (rc == PIT_OK && ch->expect != NULL) {
             *new = *old;
             (void) pit_rotation_settle(new, now);
             rc = change_expect(ch, old, new);
         }
         if (rc == PIT_OK) {
-            rc = store_meta_guard(st, b, now);
+            rc = pit_st_meta_guard(st, b, now);
         }
         if (rc != PIT_OK) {
             break;
@@ -1013,7 +1015,7 @@ store_change_attempts(pit_store_t *st, pit_batch_t *b, const char *key,
             break;
         }
 
-        rc = batch_exec(st, b);
+        rc = pit_batch_exec(st, b);
         if (rc != PIT_ERR_BUSY) {
             break;
         }
@@ -1039,7 +1041,7 @@ store_change(pit_store_t *st, const char *iid, pit_change_t *ch,
         return PIT_ERR_NOT_FOUND;
     }
 
-    rc = store_change_begin(st);
+    rc = pit_st_change_begin(st);
     if (rc == PIT_OK && ch->token != NULL) {
         rc = store_new_token(st, ch->token, ch->hash, ch->hint);
     }
@@ -1050,7 +1052,7 @@ store_change(pit_store_t *st, const char *iid, pit_change_t *ch,
 
     old = malloc(sizeof(pit_integration_t));
     new = malloc(sizeof(pit_integration_t));
-    b = batch_new();
+    b = pit_batch_new();
 
     if (old == NULL || new == NULL || b == NULL) {
         rc = PIT_ERR_NOMEM;
@@ -1059,11 +1061,11 @@ store_change(pit_store_t *st, const char *iid, pit_change_t *ch,
 
     do {
         rc = store_change_attempts(st, b, key, iid, ch, old, new, now);
-    } while (store_failover(st, &rc));
+    } while (pit_st_failover(st, &rc));
 
     if (rc != PIT_OK && rc != PIT_ERR_REPLICATION) {
         if (st->c != NULL && !st->c->err) {
-            store_unwatch(st);
+            pit_st_unwatch(st);
         }
 
     } else if (out != NULL) {

@@ -32,7 +32,7 @@ meta_describe(const pit_meta_t *m, char *buf, size_t cap)
  * overwritten and an audit entry "force-meta" says what it was).
  */
 pit_err_t
-store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
+pit_st_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
 {
     char        key[PIT_KEY_MAX], json[PIT_META_JSON_MAX + 1];
     char        was[64], mine_s[64], detail[PIT_AUDIT_FIELD_MAX];
@@ -42,7 +42,7 @@ store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
 
     rc = pit_key_meta(key, sizeof(key), st->prefix);
     if (rc == PIT_OK) {
-        rc = store_watch(st, key);
+        rc = pit_st_watch(st, key);
     }
     if (rc == PIT_OK) {
         rc = pit_store_meta_mine(st, &mine, now);
@@ -51,7 +51,7 @@ store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
         return rc;
     }
 
-    got = store_get(st, key, json, sizeof(json), &len);
+    got = pit_st_get(st, key, json, sizeof(json), &len);
     if (got == PIT_OK) {
         got = pit_meta_from_json(json, len, &theirs) == PIT_OK
               ? PIT_OK : PIT_ERR_CORRUPT;
@@ -78,14 +78,14 @@ store_meta_guard(pit_store_t *st, pit_batch_t *b, int64_t now)
         }
 
         snprintf(detail, sizeof(detail), "%s (was %s)", mine_s, was);
-        rc = batch_audit(st, b, "force-meta", NULL, detail, now);
+        rc = pit_batch_audit(st, b, "force-meta", NULL, detail, now);
         if (rc != PIT_OK) {
             return rc;
         }
     }
 
     rc = pit_meta_to_json(&mine, json, sizeof(json), &len);
-    return rc == PIT_OK ? batch_add(b, 3, "SET", key, json) : rc;
+    return rc == PIT_OK ? pit_batch_add(b, 3, "SET", key, json) : rc;
 }
 
 
@@ -113,7 +113,7 @@ pit_store_meta_get(pit_store_t *st, pit_meta_t *m)
 
     rc = pit_key_meta(key, sizeof(key), st->prefix);
     if (rc == PIT_OK) {
-        rc = store_get(st, key, json, sizeof(json), &len);
+        rc = pit_st_get(st, key, json, sizeof(json), &len);
     }
 
     if (rc == PIT_OK && pit_meta_from_json(json, len, m) != PIT_OK) {
