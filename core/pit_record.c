@@ -314,7 +314,8 @@ pit_err_t pit_created_by_validate(const char *s, size_t len) {
  * character parts, for records read from (or written back to) Redis: a
  * name stored before those parts existed must still decode, or the
  * integration could no longer be listed, rotated or renamed.  New names
- * reach Redis only through pit_name_validate() (see pit_store.c).
+ * reach Redis only through pit_name_validate() (see
+ * pit_store_integration.c).
  */
 static pit_err_t pit_stored_name_validate(const char *s, size_t len) {
     return pit_text_validate(s, len, 1, PIT_NAME_MAX_CHARS, 0, PIT_ERR_NAME,

@@ -41,12 +41,12 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror \
 -Wno-unused-parameter -I$repo/core $san"
 
-# libpit without pit_store.c (pitctl's synchronous Redis client: no parser)
+# libpit without pit_store*.c (pitctl's synchronous Redis client: no parser)
 mkdir -p "$out/obj" "$out/artifacts"
 objs=()
 for src in "$repo"/core/*.c; do
     name=$(basename "$src" .c)
-    [ "$name" = pit_store ] && continue
+    case "$name" in pit_store|pit_store_*) continue ;; esac
     obj="$out/obj/$name.o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] \
        || [ -n "$(find "$repo/core" -name '*.h' -newer "$obj")" ]; then
