@@ -22,7 +22,8 @@
  * message in order with every change, so a beat sent at T and heard on
  * the replica proves it holds every change made on the primary before T.
  * A candidate not heard from within the bound (pit_auth_redis_max_lag)
- * is left for the primary, and, after a trial second, for another
+ * is left for the primary (one whose master link went down is kept until
+ * then: a dead primary must not cut its readers off early), and, after a trial second, for another
  * replica.  All of this is asynchronous, on nginx's event loop.
  */
 
@@ -108,6 +109,7 @@ struct ngx_http_pit_auth_fleet_s {
     ngx_uint_t                   nreplicas;
     ngx_uint_t                   listed;     /* replicas ever listed */
     ngx_http_pit_auth_fleet_server_t  candidate;
+    ngx_uint_t                   cand_listed;  /* listed up, link or not */
     ngx_http_pit_auth_fleet_server_t  avoid;  /* the one just left */
     int64_t                      cand_since;
     int64_t                      cand_synced;
@@ -757,7 +759,8 @@ ngx_http_pit_auth_fleet_master(void *data, void *reply)
 
 /*
  * An array of replicas, each a flat array of field names and values;
- * usable: no s_down, o_down or disconnected flag, master-link-status ok.
+ * listed up: no s_down, o_down or disconnected flag; usable, to be
+ * chosen: listed up with master-link-status ok.
  */
 
 static void
@@ -765,8 +768,10 @@ ngx_http_pit_auth_fleet_replicas(void *data, void *reply)
 {
     ngx_http_pit_auth_fleet_t *fleet = data;
 
-    size_t       i, j;
-    redisReply  *rp, *r, *k, *v, *ip, *port, *flags, *link;
+    size_t                             i, j;
+    redisReply                        *rp, *r, *k, *v, *ip, *port, *flags;
+    redisReply                        *link;
+    ngx_http_pit_auth_fleet_server_t   s;
 
     rp = reply;
 
@@ -785,6 +790,7 @@ ngx_http_pit_auth_fleet_replicas(void *data, void *reply)
 
     fleet->nreplicas = 0;
     fleet->listed = 1;
+    fleet->cand_listed = 0;
 
     for (i = 0; i < rp->elements; i++) {
         r = rp->element[i];
@@ -822,7 +828,6 @@ ngx_http_pit_auth_fleet_replicas(void *data, void *reply)
         }
 
         if (ip == NULL || port == NULL || flags == NULL || link == NULL
-            || !ngx_http_pit_auth_fleet_str_is(link, "ok")
             || ngx_strlcasestrn((u_char *) flags->str,
                                 (u_char *) flags->str + flags->len,
                                 (u_char *) "down", 4 - 1)
@@ -831,18 +836,31 @@ ngx_http_pit_auth_fleet_replicas(void *data, void *reply)
                                 (u_char *) flags->str + flags->len,
                                 (u_char *) "disconnected", 12 - 1)
                != NULL
+            || ngx_http_pit_auth_fleet_set(&s, ip->str, ip->len, port->str,
+                                           port->len)
+               != NGX_OK)
+        {
+            continue;
+        }
+
+        /*
+         * The replica read is kept while its master link is down: the
+         * beats it has heard say how far behind it is, and a primary's
+         * death must not cut its readers off before the bound.  A new
+         * one is chosen among those with a live link only.
+         */
+
+        if (ngx_http_pit_auth_fleet_same(&s, &fleet->candidate)) {
+            fleet->cand_listed = 1;
+        }
+
+        if (!ngx_http_pit_auth_fleet_str_is(link, "ok")
             || fleet->nreplicas == NGX_HTTP_PIT_AUTH_FLEET_REPLICAS)
         {
             continue;
         }
 
-        if (ngx_http_pit_auth_fleet_set(&fleet->replica[fleet->nreplicas],
-                                        ip->str, ip->len, port->str,
-                                        port->len)
-            == NGX_OK)
-        {
-            fleet->nreplicas++;
-        }
+        fleet->replica[fleet->nreplicas++] = s;
     }
 }
 
@@ -970,7 +988,7 @@ ngx_http_pit_auth_fleet_heard(void *data, void *reply)
 
 /*
  * The candidate to read from: the fixed address, or a usable replica,
- * kept while it is listed usable and heard within the bound; one left is
+ * kept while it is listed up and heard within the bound; one left is
  * not taken again at once when there is another.
  */
 
@@ -989,16 +1007,7 @@ ngx_http_pit_auth_fleet_choose(ngx_http_pit_auth_fleet_t *fleet,
     }
 
     if (fleet->candidate.len) {
-        listed = 0;
-
-        for (i = 0; i < fleet->nreplicas; i++) {
-            if (ngx_http_pit_auth_fleet_same(&fleet->replica[i],
-                                             &fleet->candidate))
-            {
-                listed = 1;
-                break;
-            }
-        }
+        listed = fleet->cand_listed;
 
         stale = (now - fleet->cand_synced > (int64_t) fleet->conf.max_lag
                  && now - fleet->cand_since > NGX_HTTP_PIT_AUTH_FLEET_TRIAL);
@@ -1012,7 +1021,7 @@ ngx_http_pit_auth_fleet_choose(ngx_http_pit_auth_fleet_t *fleet,
                       &fleet->name, fleet->candidate.host,
                       fleet->candidate.port,
                       listed ? "too far behind the primary"
-                             : "not listed usable by the sentinel");
+                             : "no longer listed up by the sentinel");
 
         fleet->avoid = fleet->candidate;
         fleet->candidate.len = 0;
@@ -1035,6 +1044,7 @@ ngx_http_pit_auth_fleet_choose(ngx_http_pit_auth_fleet_t *fleet,
     }
 
     fleet->candidate = *s;
+    fleet->cand_listed = 1;
     fleet->cand_since = now;
     fleet->cand_synced = 0;
 

@@ -119,4 +119,45 @@ my $dead = PitTest::free_port();
     $cut->raw('REPLICAOF', '127.0.0.1', $f->primary->port);
 }
 
+# --- read replica through sentinels, primary dead and no failover (the
+# only replica may not be promoted: replica-priority 0): the sentinels
+# soon list its master link as down, yet its readers keep it until the
+# bound, as its beats allow
+{
+    my $f = PitSentinel->new(replicas => 1, sentinels => 3,
+                             replica_extra => ['--replica-priority', '0']);
+    my ($r) = $f->replicas;
+    my $t = PitCache::nginx(redis => $f->primary, zone => 'zone=auth:1m stale=0',
+        server => "        pit_auth_redis ${\ $f->directive_args };\n"
+                . "        pit_auth_redis_read replica;\n"
+                . "        pit_auth_redis_max_lag 4s;\n");
+    my ($iid, $tok) = PitTest::Pitctl::create($f->primary);
+    ok(PitSentinel::wait_until(sub {
+        (PitSentinel::backend($t)->{read_role} // '') eq 'replica'
+        && $t->bearer('/api/x', $tok)->{status} == 200 }, 10),
+       'primary dead, no failover: reading the replica');
+    my $t0 = time;
+    $f->primary->stop('KILL');
+    my ($first_bad, $link_err, $next_look);
+    while (time - $t0 < 8) {
+        my $st = $t->bearer('/api/x', $tok)->{status};
+        if ($st != 200) { $first_bad = time - $t0; last }
+        if (!$link_err && time >= ($next_look // 0)) {
+            $next_look = time + 0.1;
+            $link_err = time - $t0
+                if ($f->sentinels)[0]->raw('SENTINEL', 'replicas', 'm')
+                   =~ /master-link-status\nerr/;
+        }
+        sleep 0.02;
+    }
+    ok(defined $link_err && defined $first_bad && $link_err < $first_bad,
+       'primary dead, no failover: the sentinel lists the replica\'s link down while it still answers');
+    ok(defined $first_bad && $first_bad > 3.5 && $first_bad < 5,
+       'primary dead, no failover: the replica answers until the bound (4 s), then 503');
+    diag sprintf 'primary dead, no failover: sentinel lists the link down at %s, 200 until %s (bound 4 s)',
+        map { defined $_ ? sprintf('%.0f ms', 1000 * $_) : 'never' } $link_err, $first_bad;
+    is($t->bearer('/api/x', $tok)->{status}, 503, '... and 503 after it');
+    is(join('', $t->bad_log_lines), '', 'no alert');
+}
+
 done_testing();

@@ -22,7 +22,8 @@ sub new {
     my $pp = $self->{primary}->port;
     for (1 .. $o{replicas} // 2) {
         push @{ $self->{replicas} }, PitTest::Redis->new(
-            extra => [@fast, '--replicaof', '127.0.0.1', $pp]);
+            extra => [@fast, @{ $o{replica_extra} // [] },
+                      '--replicaof', '127.0.0.1', $pp]);
     }
     $self->wait_linked($_) for @{ $self->{replicas} };
     for (1 .. $o{sentinels} // 3) {
